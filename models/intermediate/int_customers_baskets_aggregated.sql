@@ -1,0 +1,104 @@
+{#- What each customer buys: category mix and discounts, from the lines of their purchases
+    (completed orders before as_of_date). One row per customer with at least one staged line. -#}
+with
+
+purchases as (
+
+    select order_id, customer_id
+    from {{ ref('int_orders_classified') }}
+    where is_purchase
+
+),
+
+order_items as (
+
+    select * from {{ ref('stg_shop__order_items') }}
+
+),
+
+products as (
+
+    select * from {{ ref('stg_shop__products') }}
+
+),
+
+purchased_lines as (
+
+    select
+        purchases.customer_id,
+        -- A line whose product is not in the catalogue still counts, in category 'unknown'.
+        coalesce(products.category, 'unknown') as category,
+        order_items.gross_amount,
+        order_items.discount_amount,
+        order_items.net_amount
+    from order_items
+    inner join purchases
+        on order_items.order_id = purchases.order_id
+    left join products
+        on order_items.product_id = products.product_id
+
+),
+
+per_category as (
+
+    select
+        customer_id,
+        category,
+        sum(net_amount) as category_spend
+    from purchased_lines
+    group by customer_id, category
+
+),
+
+top_category as (
+
+    select
+        customer_id,
+        category as top_category,
+        category_spend as top_category_spend
+    from (
+        select
+            *,
+            row_number() over (
+                partition by customer_id order by category_spend desc, category
+            ) as spend_rank
+        from per_category
+    ) as ranked_categories
+    where spend_rank = 1
+
+),
+
+per_customer as (
+
+    select
+        customer_id,
+        count(distinct category) as category_diversity,
+        sum(gross_amount) as gross_item_spend,
+        sum(discount_amount) as discount_spend,
+        sum(net_amount) as net_item_spend
+    from purchased_lines
+    group by customer_id
+
+),
+
+final as (
+
+    select
+        per_customer.customer_id,
+        per_customer.category_diversity,
+        top_category.top_category,
+        case
+            when per_customer.net_item_spend > 0
+                then cast(top_category.top_category_spend as {{ dbt.type_float() }}) / per_customer.net_item_spend
+        end as top_category_share,
+        case
+            when per_customer.gross_item_spend > 0
+                then cast(per_customer.discount_spend as {{ dbt.type_float() }}) / per_customer.gross_item_spend
+        end as discount_share
+    from per_customer
+    inner join top_category
+        on per_customer.customer_id = top_category.customer_id
+
+)
+
+select * from final

@@ -1,0 +1,67 @@
+{#- Recency, frequency and monetary value per customer, as of as_of_date. One row per customer
+    with at least one order row (of any status) before as_of_date. -#}
+with
+
+orders as (
+
+    select * from {{ ref('int_orders_classified') }}
+
+),
+
+run_date as (
+
+    select as_of_date from {{ ref('int_as_of_date') }}
+
+),
+
+per_customer as (
+
+    select
+        customer_id,
+        count(distinct case when is_purchase then order_id end) as frequency,
+        sum(case when is_cancelled then 1 else 0 end) as cancelled_orders,
+        sum(case when is_full_return or is_refund then 1 else 0 end) as returns,
+        cast(sum(net_spend) as {{ type_money() }}) as monetary,
+        cast(sum(case when is_purchase then amount else 0 end) as {{ type_money() }}) as purchase_spend,
+        min(case when is_purchase then ordered_date end) as first_order_date,
+        max(case when is_purchase then ordered_date end) as last_order_date
+    from orders
+    group by customer_id
+
+),
+
+final as (
+
+    select
+        per_customer.customer_id,
+        per_customer.frequency,
+        per_customer.cancelled_orders,
+        per_customer.returns,
+        per_customer.monetary,
+        case
+            when per_customer.frequency > 0
+                then cast(per_customer.purchase_spend / per_customer.frequency as {{ type_money() }})
+        end as average_order_value,
+        {{ dbt.datediff('per_customer.last_order_date', 'run_date.as_of_date', 'day') }} as recency_days,
+        {{ dbt.datediff('per_customer.first_order_date', 'run_date.as_of_date', 'day') }} as tenure_days,
+        case
+            when per_customer.frequency > 1
+                then cast(
+                    {{ dbt.datediff('per_customer.first_order_date', 'per_customer.last_order_date', 'day') }}
+                    as {{ dbt.type_float() }}
+                ) / (per_customer.frequency - 1)
+        end as mean_days_between_orders,
+        -- Returns per purchase or return: a customer who sent everything back has a rate of 1.
+        case
+            when per_customer.frequency + per_customer.returns > 0
+                then cast(per_customer.returns as {{ dbt.type_float() }})
+                / (per_customer.frequency + per_customer.returns)
+        end as return_rate,
+        per_customer.first_order_date,
+        per_customer.last_order_date
+    from per_customer
+    cross join run_date
+
+)
+
+select * from final

@@ -1,0 +1,146 @@
+{#- Every eligible customer assigned to the nearest segment centre of the stored model, in SQL:
+    customers are scored without refitting, and the scoring runs on any engine.
+
+    The list of model dimensions is read from segment_model_scaling when the model is compiled
+    (its upstream Python model has already run by then); the scaling parameters and centroids
+    themselves are joined at run time. Ties go to the lower segment id. -#}
+{%- set dimensions = [] -%}
+{%- if execute -%}
+    {%- set scaling_relation = load_relation(ref('segment_model_scaling')) -%}
+    {%- if scaling_relation is not none -%}
+        {%- set scaling_rows = run_query(
+            "select feature, source_column, category_value, transform from "
+            ~ ref('segment_model_scaling') ~ " order by position") -%}
+        {%- for row in scaling_rows.rows -%}
+            {%- do dimensions.append({
+                'feature': row[0], 'source_column': row[1],
+                'category_value': row[2], 'transform': row[3]}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endif -%}
+
+with
+
+features as (
+
+    select * from {{ ref('int_customer_features') }}
+
+),
+
+scaling as (
+
+    select * from {{ ref('segment_model_scaling') }}
+
+),
+
+centroids as (
+
+    select * from {{ ref('segment_model_centroids') }}
+
+),
+
+segments as (
+
+    select * from {{ ref('segment_model_segments') }}
+
+),
+
+{#- One row holding every dimension's parameters, so the per-customer expression is a plain
+    column expression (no per-feature join over all customers). -#}
+scaling_wide as (
+
+    select
+        max(model_id) as model_id
+        {%- for dimension in dimensions %},
+        max(case when position = {{ loop.index }} then fill_value end) as fill_{{ loop.index }},
+        max(case when position = {{ loop.index }} then center end) as center_{{ loop.index }},
+        max(case when position = {{ loop.index }} then scale end) as scale_{{ loop.index }}
+        {%- endfor %}
+    from scaling
+
+),
+
+{#- Segments come from the segment list, so a model with no dimensions (one segment) still
+    assigns every customer. -#}
+centroids_wide as (
+
+    select
+        segments.segment_id
+        {%- for dimension in dimensions %},
+        max(case when centroids.position = {{ loop.index }} then centroids.centroid_value end) as centroid_{{ loop.index }}
+        {%- endfor %}
+    from segments
+    left join centroids
+        on segments.segment_id = centroids.segment_id
+    group by segments.segment_id
+
+),
+
+scaled as (
+
+    select
+        features.customer_id,
+        scaling_wide.model_id
+        {%- for dimension in dimensions %},
+        {%- if dimension.transform == 'one_hot' %}
+        case
+            when coalesce(cast(features.{{ adapter.quote(dimension.source_column) }} as {{ dbt.type_string() }}), 'unknown')
+                = {{ sql_string_literal(dimension.category_value) }}
+                then 1.0
+            else 0.0
+        end as dimension_{{ loop.index }}
+        {%- else %}
+        {%- set filled = "coalesce(cast(features." ~ adapter.quote(dimension.source_column) ~ " as " ~ dbt.type_float() ~ "), scaling_wide.fill_" ~ loop.index ~ ")" %}
+        (
+            {% if dimension.transform == 'log1p' %}ln(1 + greatest({{ filled }}, 0)){% else %}{{ filled }}{% endif %}
+            - scaling_wide.center_{{ loop.index }}
+        ) / scaling_wide.scale_{{ loop.index }} as dimension_{{ loop.index }}
+        {%- endif %}
+        {%- endfor %}
+    from features
+    cross join scaling_wide
+
+),
+
+distances as (
+
+    select
+        scaled.customer_id,
+        scaled.model_id,
+        centroids_wide.segment_id,
+        sqrt(
+            0
+            {%- for dimension in dimensions %}
+            + (scaled.dimension_{{ loop.index }} - centroids_wide.centroid_{{ loop.index }})
+            * (scaled.dimension_{{ loop.index }} - centroids_wide.centroid_{{ loop.index }})
+            {%- endfor %}
+        ) as distance_to_centroid
+    from scaled
+    cross join centroids_wide
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by customer_id order by distance_to_centroid, segment_id
+        ) as distance_rank
+    from distances
+
+),
+
+final as (
+
+    select
+        customer_id,
+        model_id,
+        segment_id,
+        distance_to_centroid
+    from ranked
+    where distance_rank = 1
+
+)
+
+select * from final

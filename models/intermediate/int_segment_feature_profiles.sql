@@ -1,0 +1,79 @@
+{#- How each segment differs from all customers on each numeric clustering feature.
+    Grain: one row per segment and feature. z_score = (segment mean - overall mean) / overall
+    standard deviation, in the feature's own units. -#}
+{%- set profile_features = var('clustering_numeric_features') -%}
+
+with
+
+segmented as (
+
+    select * from {{ ref('int_customers_segmented') }}
+
+),
+
+features as (
+
+    select * from {{ ref('int_customer_features') }}
+
+),
+
+long_features as (
+    {%- for feature in profile_features %}
+
+    select
+        segmented.segment_id,
+        '{{ feature }}' as feature,
+        cast(features.{{ adapter.quote(feature) }} as {{ dbt.type_float() }}) as feature_value
+    from segmented
+    inner join features
+        on segmented.customer_id = features.customer_id
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+
+),
+
+overall as (
+
+    select
+        feature,
+        avg(feature_value) as overall_mean,
+        stddev_pop(feature_value) as overall_stddev
+    from long_features
+    group by feature
+
+),
+
+per_segment as (
+
+    select
+        segment_id,
+        feature,
+        count(feature_value) as customers_with_value,
+        avg(feature_value) as segment_mean,
+        {{ percentile_median('feature_value') }} as segment_median
+    from long_features
+    group by segment_id, feature
+
+),
+
+final as (
+
+    select
+        per_segment.segment_id,
+        per_segment.feature,
+        per_segment.customers_with_value,
+        per_segment.segment_mean,
+        per_segment.segment_median,
+        overall.overall_mean,
+        overall.overall_stddev,
+        case
+            when overall.overall_stddev > 0
+                then (per_segment.segment_mean - overall.overall_mean) / overall.overall_stddev
+        end as z_score
+    from per_segment
+    inner join overall
+        on per_segment.feature = overall.feature
+
+)
+
+select * from final

@@ -1,0 +1,41 @@
+with
+
+segmented as (
+
+    select * from {{ ref('int_customers_segmented') }}
+
+),
+
+segments as (
+
+    select * from {{ ref('segment_model_segments') }}
+
+),
+
+features as (
+
+    select * from {{ ref('int_customer_features') }}
+
+),
+
+final as (
+
+    select
+        segmented.customer_id,
+        segmented.segment_id,
+        segments.segment_name,
+        features.as_of_date,
+        segmented.model_id,
+        features.recency_days,
+        features.frequency,
+        features.monetary,
+        segmented.distance_to_centroid
+    from segmented
+    inner join features
+        on segmented.customer_id = features.customer_id
+    inner join segments
+        on segmented.segment_id = segments.segment_id
+
+)
+
+select * from final

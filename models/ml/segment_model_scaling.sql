@@ -1,0 +1,26 @@
+with
+
+artifacts as (
+
+    select * from {{ ref('segment_model_fit') }}
+    where record_type = 'scaling'
+
+),
+
+final as (
+
+    select
+        model_id,
+        feature,
+        position,
+        source_column,
+        category_value,
+        transform,
+        fill_value,
+        center,
+        scale
+    from artifacts
+
+)
+
+select * from final

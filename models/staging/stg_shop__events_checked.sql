@@ -1,0 +1,81 @@
+{#- Every raw browsing event, typed, with the reason it is rejected (null when kept).
+    Anonymous events (no customer_id) cannot describe a customer and are rejected with a reason. -#}
+{%- set events_input = shop_input('events') -%}
+
+with
+
+source_rows as (
+
+    select
+        cast({{ shop_column(events_input, 'customer_id', required=true) }} as {{ dbt.type_string() }}) as raw_customer_id,
+        cast({{ shop_column(events_input, 'session_id', required=true) }} as {{ dbt.type_string() }}) as raw_session_id,
+        cast({{ shop_column(events_input, 'event_at', required=true) }} as {{ dbt.type_string() }}) as raw_event_at,
+        cast({{ shop_column(events_input, 'event_type', required=true) }} as {{ dbt.type_string() }}) as raw_event_type,
+        cast({{ shop_column(events_input, 'product_id') }} as {{ dbt.type_string() }}) as raw_product_id,
+        cast({{ shop_column(events_input, 'duration_seconds') }} as {{ dbt.type_string() }}) as raw_duration_seconds
+    from {{ events_input.sql }}
+
+),
+
+typed as (
+
+    select
+        source_rows.*,
+        nullif(trim(raw_customer_id), '') as customer_id,
+        nullif(trim(raw_session_id), '') as session_id,
+        {{ dbt.safe_cast('raw_event_at', dbt.type_timestamp()) }} as event_at,
+        lower(trim(raw_event_type)) as event_type,
+        nullif(trim(raw_product_id), '') as product_id,
+        {{ dbt.safe_cast('raw_duration_seconds', dbt.type_float()) }} as duration_seconds,
+        {{ row_fingerprint(['raw_customer_id', 'raw_session_id', 'raw_event_at', 'raw_event_type', 'raw_product_id', 'raw_duration_seconds']) }} as raw_fingerprint
+    from source_rows
+
+),
+
+validated as (
+
+    select
+        *,
+        case
+            when customer_id is null then 'missing_customer_id'
+            when session_id is null then 'missing_session_id'
+            when event_at is null then 'missing_or_unparseable_event_at'
+            when event_type not in (
+                'page_view', 'product_view', 'search', 'add_to_cart',
+                'remove_from_cart', 'checkout', 'purchase'
+            ) or event_type is null then 'unknown_event_type'
+            when nullif(trim(raw_duration_seconds), '') is not null and duration_seconds is null
+                then 'unparseable_duration_seconds'
+            when duration_seconds < 0 then 'negative_duration_seconds'
+        end as validation_failure,
+        row_number() over (partition by raw_fingerprint order by raw_fingerprint) as raw_occurrence
+    from typed
+
+),
+
+checked as (
+
+    select
+        raw_fingerprint || '-' || cast(raw_occurrence as {{ dbt.type_string() }}) as source_row_key,
+        customer_id,
+        session_id,
+        event_type,
+        product_id,
+        duration_seconds,
+        event_at,
+        raw_customer_id,
+        raw_session_id,
+        raw_event_at,
+        raw_event_type,
+        raw_product_id,
+        raw_duration_seconds,
+        coalesce(
+            validation_failure,
+            case when raw_occurrence > 1 then 'duplicate_row' end
+        ) as rejection_reason
+    from validated
+
+)
+
+select * from checked
+{% if not events_input.exists %}where 1 = 0{% endif %}

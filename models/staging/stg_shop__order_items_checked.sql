@@ -1,0 +1,86 @@
+{#- Every raw order line, typed, with the reason it is rejected (null when kept).
+    Identical lines are kept: the same product scanned twice into one order is a real purchase. -#}
+{%- set order_items_input = shop_input('order_items') -%}
+
+with
+
+source_rows as (
+
+    select
+        cast({{ shop_column(order_items_input, 'order_id', required=true) }} as {{ dbt.type_string() }}) as raw_order_id,
+        cast({{ shop_column(order_items_input, 'product_id', required=true) }} as {{ dbt.type_string() }}) as raw_product_id,
+        cast({{ shop_column(order_items_input, 'quantity', required=true) }} as {{ dbt.type_string() }}) as raw_quantity,
+        cast({{ shop_column(order_items_input, 'unit_price', required=true) }} as {{ dbt.type_string() }}) as raw_unit_price,
+        cast({{ shop_column(order_items_input, 'discount_amount') }} as {{ dbt.type_string() }}) as raw_discount_amount
+    from {{ order_items_input.sql }}
+
+),
+
+staged_orders as (
+
+    select order_id from {{ ref('stg_shop__orders') }}
+
+),
+
+typed as (
+
+    select
+        source_rows.*,
+        nullif(trim(raw_order_id), '') as order_id,
+        nullif(trim(raw_product_id), '') as product_id,
+        {{ dbt.safe_cast('raw_quantity', dbt.type_int()) }} as quantity,
+        {{ dbt.safe_cast('raw_unit_price', type_unit_price()) }} as unit_price,
+        -- A missing discount means no discount.
+        coalesce({{ dbt.safe_cast('raw_discount_amount', type_unit_price()) }}, 0) as discount_amount,
+        nullif(trim(raw_discount_amount), '') is not null
+            and {{ dbt.safe_cast('raw_discount_amount', type_unit_price()) }} is null as has_unparseable_discount,
+        {{ row_fingerprint(['raw_order_id', 'raw_product_id', 'raw_quantity', 'raw_unit_price', 'raw_discount_amount']) }} as raw_fingerprint
+    from source_rows
+
+),
+
+validated as (
+
+    select
+        typed.*,
+        case
+            when typed.order_id is null then 'missing_order_id'
+            when typed.product_id is null then 'missing_product_id'
+            when typed.quantity is null then 'missing_or_unparseable_quantity'
+            when typed.quantity <= 0 then 'non_positive_quantity'
+            when typed.unit_price is null then 'missing_or_unparseable_unit_price'
+            when typed.unit_price < 0 then 'negative_unit_price'
+            when typed.has_unparseable_discount then 'unparseable_discount_amount'
+            when typed.discount_amount < 0 then 'negative_discount_amount'
+            when staged_orders.order_id is null then 'order_not_staged'
+        end as rejection_reason
+    from typed
+    left join staged_orders
+        on typed.order_id = staged_orders.order_id
+
+),
+
+checked as (
+
+    select
+        raw_fingerprint || '-' || cast(
+            row_number() over (partition by raw_fingerprint order by raw_fingerprint)
+            as {{ dbt.type_string() }}
+        ) as source_row_key,
+        order_id,
+        product_id,
+        quantity,
+        unit_price,
+        discount_amount,
+        raw_order_id,
+        raw_product_id,
+        raw_quantity,
+        raw_unit_price,
+        raw_discount_amount,
+        rejection_reason
+    from validated
+
+)
+
+select * from checked
+{% if not order_items_input.exists %}where 1 = 0{% endif %}

@@ -1,0 +1,23 @@
+with
+
+checked as (
+
+    select * from {{ ref('stg_shop__orders_checked') }}
+
+),
+
+kept as (
+
+    select
+        order_id,
+        customer_id,
+        status,
+        amount,
+        ordered_at,
+        cast(ordered_at as date) as ordered_date
+    from checked
+    where rejection_reason is null
+
+)
+
+select * from kept

@@ -1,0 +1,117 @@
+{#- Every raw order row, typed, with the reason it is rejected (null when it is kept).
+    stg_shop__orders keeps the good rows, stg_shop__orders_rejected the others: together they
+    account for every input row. -#}
+{%- set orders_input = shop_input('orders') -%}
+{%- if execute and not orders_input.exists -%}
+    {{ exceptions.raise_compiler_error("The required input 'orders' was not found at " ~ orders_input.location ~ ". Point var raw_data_path (files) or raw_schema (warehouse tables) at your data.") }}
+{%- endif -%}
+
+with
+
+source_rows as (
+
+    select
+        cast({{ shop_column(orders_input, 'order_id', required=true) }} as {{ dbt.type_string() }}) as raw_order_id,
+        cast({{ shop_column(orders_input, 'customer_id', required=true) }} as {{ dbt.type_string() }}) as raw_customer_id,
+        cast({{ shop_column(orders_input, 'ordered_at', required=true) }} as {{ dbt.type_string() }}) as raw_ordered_at,
+        cast({{ shop_column(orders_input, 'amount', required=true) }} as {{ dbt.type_string() }}) as raw_amount,
+        cast({{ shop_column(orders_input, 'status') }} as {{ dbt.type_string() }}) as raw_status
+    from {{ orders_input.sql }}
+
+),
+
+status_map as (
+
+    select * from {{ ref('order_status_map') }}
+
+),
+
+typed as (
+
+    select
+        source_rows.*,
+        nullif(trim(raw_order_id), '') as order_id,
+        nullif(trim(raw_customer_id), '') as customer_id,
+        {{ dbt.safe_cast('raw_ordered_at', dbt.type_timestamp()) }} as ordered_at,
+        {{ dbt.safe_cast('raw_amount', type_money()) }} as amount,
+        lower(trim(raw_status)) as status_text,
+        status_map.status as mapped_status
+    from source_rows
+    left join status_map
+        on lower(trim(source_rows.raw_status)) = status_map.status_spelling
+
+),
+
+validated as (
+
+    select
+        *,
+        -- A null or blank status means completed (input contract).
+        case
+            when status_text is null or status_text = '' then 'completed'
+            else mapped_status
+        end as status,
+        case
+            when order_id is null then 'missing_order_id'
+            when customer_id is null then 'missing_customer_id'
+            when nullif(trim(raw_ordered_at), '') is null then 'missing_ordered_at'
+            when ordered_at is null then 'unparseable_ordered_at'
+            when nullif(trim(raw_amount), '') is null then 'missing_amount'
+            when amount is null then 'unparseable_amount'
+            when status_text is not null and status_text != '' and mapped_status is null
+                then 'unknown_status'
+        end as validation_failure,
+        {{ row_fingerprint(['raw_order_id', 'raw_customer_id', 'raw_ordered_at', 'raw_amount', 'raw_status']) }} as raw_fingerprint
+    from typed
+
+),
+
+ranked as (
+
+    select
+        *,
+        {{ row_fingerprint(['order_id', 'customer_id', 'ordered_at', 'amount', 'status']) }} as typed_fingerprint,
+        -- Among valid rows sharing an order_id, keep the latest version; ties are broken on the
+        -- values themselves so the choice never depends on file order.
+        row_number() over (
+            partition by case when validation_failure is null then order_id end
+            order by ordered_at desc, amount desc, status, customer_id
+        ) as version_rank,
+        row_number() over (
+            partition by raw_fingerprint
+            order by raw_fingerprint
+        ) as raw_occurrence
+    from validated
+
+),
+
+checked as (
+
+    select
+        raw_fingerprint || '-' || cast(raw_occurrence as {{ dbt.type_string() }}) as source_row_key,
+        order_id,
+        customer_id,
+        ordered_at,
+        amount,
+        status,
+        raw_order_id,
+        raw_customer_id,
+        raw_ordered_at,
+        raw_amount,
+        raw_status,
+        coalesce(
+            validation_failure,
+            case
+                when version_rank > 1 and typed_fingerprint = first_value(typed_fingerprint) over (
+                    partition by case when validation_failure is null then order_id end
+                    order by version_rank
+                ) then 'duplicate_row'
+                when version_rank > 1 then 'conflicting_duplicate_order_id'
+            end
+        ) as rejection_reason
+    from ranked
+
+)
+
+select * from checked
+{% if not orders_input.exists %}where 1 = 0{% endif %}

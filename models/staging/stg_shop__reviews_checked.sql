@@ -1,0 +1,70 @@
+{#- Every raw review, typed, with the reason it is rejected (null when kept). -#}
+{%- set reviews_input = shop_input('reviews') -%}
+
+with
+
+source_rows as (
+
+    select
+        cast({{ shop_column(reviews_input, 'customer_id', required=true) }} as {{ dbt.type_string() }}) as raw_customer_id,
+        cast({{ shop_column(reviews_input, 'product_id') }} as {{ dbt.type_string() }}) as raw_product_id,
+        cast({{ shop_column(reviews_input, 'rating', required=true) }} as {{ dbt.type_string() }}) as raw_rating,
+        cast({{ shop_column(reviews_input, 'review_text') }} as {{ dbt.type_string() }}) as raw_review_text,
+        cast({{ shop_column(reviews_input, 'reviewed_at', required=true) }} as {{ dbt.type_string() }}) as raw_reviewed_at
+    from {{ reviews_input.sql }}
+
+),
+
+typed as (
+
+    select
+        source_rows.*,
+        nullif(trim(raw_customer_id), '') as customer_id,
+        nullif(trim(raw_product_id), '') as product_id,
+        {{ dbt.safe_cast('raw_rating', dbt.type_float()) }} as parsed_rating,
+        nullif(trim(raw_review_text), '') as review_text,
+        {{ dbt.safe_cast('raw_reviewed_at', dbt.type_timestamp()) }} as reviewed_at,
+        {{ row_fingerprint(['raw_customer_id', 'raw_product_id', 'raw_rating', 'raw_review_text', 'raw_reviewed_at']) }} as raw_fingerprint
+    from source_rows
+
+),
+
+validated as (
+
+    select
+        *,
+        case
+            when customer_id is null then 'missing_customer_id'
+            when parsed_rating is null then 'missing_or_unparseable_rating'
+            when parsed_rating not in (1, 2, 3, 4, 5) then 'rating_out_of_range'
+            when reviewed_at is null then 'missing_or_unparseable_reviewed_at'
+        end as validation_failure,
+        row_number() over (partition by raw_fingerprint order by raw_fingerprint) as raw_occurrence
+    from typed
+
+),
+
+checked as (
+
+    select
+        raw_fingerprint || '-' || cast(raw_occurrence as {{ dbt.type_string() }}) as source_row_key,
+        customer_id,
+        product_id,
+        cast(parsed_rating as {{ dbt.type_int() }}) as rating,
+        review_text,
+        reviewed_at,
+        raw_customer_id,
+        raw_product_id,
+        raw_rating,
+        raw_review_text,
+        raw_reviewed_at,
+        coalesce(
+            validation_failure,
+            case when raw_occurrence > 1 then 'duplicate_row' end
+        ) as rejection_reason
+    from validated
+
+)
+
+select * from checked
+{% if not reviews_input.exists %}where 1 = 0{% endif %}

@@ -1,0 +1,153 @@
+"""Turning the feature table into the numeric space the clustering works in.
+
+The same transformation is applied in SQL when customers are scored, so every step here is one
+that SQL can repeat exactly from the stored parameters:
+
+    numeric feature x:      z = (t(coalesce(x, fill_value)) - center) / scale
+                            t = log1p(max(x, 0)) for skewed features, else identity
+    categorical value v:    z = 1 if category == v else 0   (one column per kept category)
+
+fill_value is the training median, center the median of t, scale the interquartile range of t
+(the standard deviation where the IQR is 0). A feature with no data or no spread is dropped, with
+its reason recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+SCALING_COLUMNS = [
+    "feature",
+    "position",
+    "source_column",
+    "category_value",
+    "transform",
+    "fill_value",
+    "center",
+    "scale",
+]
+
+REASON_NO_DATA = "no data: the input it comes from is absent or empty"
+REASON_NO_SPREAD = "no spread: the same value for every customer"
+REASON_NOT_IN_TABLE = "not a column of the feature table"
+
+
+@dataclass(frozen=True)
+class FittedScaling:
+    """Scaling parameters (one row per model dimension) and the features left out, with why."""
+
+    parameters: pd.DataFrame
+    dropped: pd.DataFrame
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Names of the model dimensions, in order."""
+        return list(self.parameters["feature"])
+
+
+def _transform(values: np.ndarray, apply_log1p: bool) -> np.ndarray:
+    if apply_log1p:
+        # Negative values (net refunds exceeding purchases) are clipped: log1p needs x > -1, and
+        # SQL repeats exactly this with ln(1 + greatest(x, 0)).
+        return np.log1p(np.clip(values, 0.0, None))
+    return values
+
+
+def fit_scaling(
+    features: pd.DataFrame,
+    numeric_features: list[str] | tuple[str, ...],
+    log1p_features: list[str] | tuple[str, ...] = (),
+    categorical_features: list[str] | tuple[str, ...] = (),
+    max_categories_per_feature: int = 10,
+    min_category_share: float = 0.01,
+) -> FittedScaling:
+    """Fit the scaling on a training frame.
+
+    Inputs: the feature table (one row per customer) and the names of its numeric, log-scaled and
+    categorical columns. Output: a FittedScaling with one parameter row per model dimension (see
+    SCALING_COLUMNS) and a frame (feature, reason) of the requested features that were dropped.
+    """
+    rows: list[dict] = []
+    dropped: list[dict] = []
+    log1p_set = set(log1p_features)
+    for name in numeric_features:
+        if name not in features.columns:
+            dropped.append({"feature": name, "reason": REASON_NOT_IN_TABLE})
+            continue
+        values = pd.to_numeric(features[name], errors="coerce").to_numpy(dtype=float)
+        if len(values) == 0 or np.all(np.isnan(values)):
+            dropped.append({"feature": name, "reason": REASON_NO_DATA})
+            continue
+        fill_value = float(np.nanmedian(values))
+        transformed = _transform(np.where(np.isnan(values), fill_value, values), name in log1p_set)
+        center = float(np.median(transformed))
+        q75, q25 = np.percentile(transformed, [75, 25])
+        scale = float(q75 - q25)
+        if scale <= 1e-12:
+            scale = float(np.std(transformed))
+        if scale <= 1e-12:
+            dropped.append({"feature": name, "reason": REASON_NO_SPREAD})
+            continue
+        rows.append(
+            {
+                "feature": name,
+                "source_column": name,
+                "category_value": None,
+                "transform": "log1p" if name in log1p_set else "identity",
+                "fill_value": fill_value,
+                "center": center,
+                "scale": scale,
+            }
+        )
+    for name in categorical_features:
+        if name not in features.columns:
+            dropped.append({"feature": name, "reason": REASON_NOT_IN_TABLE})
+            continue
+        values = features[name].astype("string").fillna("unknown")
+        shares = values.value_counts(normalize=True)
+        # Most frequent first, ties by value, so the kept categories never depend on row order.
+        ordered = sorted(shares.items(), key=lambda item: (-item[1], str(item[0])))
+        kept = [str(value) for value, share in ordered if share >= min_category_share][
+            :max_categories_per_feature
+        ]
+        if len(kept) < 2:
+            dropped.append({"feature": name, "reason": REASON_NO_SPREAD})
+            continue
+        for value in sorted(kept):
+            rows.append(
+                {
+                    "feature": f"{name}={value}",
+                    "source_column": name,
+                    "category_value": value,
+                    "transform": "one_hot",
+                    "fill_value": None,
+                    "center": 0.0,
+                    "scale": 1.0,
+                }
+            )
+    parameters = pd.DataFrame(rows, columns=[c for c in SCALING_COLUMNS if c != "position"])
+    parameters.insert(1, "position", np.arange(1, len(parameters) + 1, dtype="int64"))
+    return FittedScaling(
+        parameters=parameters,
+        dropped=pd.DataFrame(dropped, columns=["feature", "reason"]),
+    )
+
+
+def apply_scaling(features: pd.DataFrame, parameters: pd.DataFrame) -> np.ndarray:
+    """Map a feature frame into model space: an (n_customers, n_dimensions) float array."""
+    columns: list[np.ndarray] = []
+    for row in parameters.sort_values("position").itertuples(index=False):
+        if row.transform == "one_hot":
+            values = features[row.source_column].astype("string").fillna("unknown")
+            columns.append((values == row.category_value).to_numpy(dtype=float))
+            continue
+        values = pd.to_numeric(features[row.source_column], errors="coerce").to_numpy(dtype=float)
+        values = np.where(np.isnan(values), row.fill_value, values)
+        transformed = _transform(values, row.transform == "log1p")
+        columns.append((transformed - row.center) / row.scale)
+    if not columns:
+        return np.zeros((len(features), 0))
+    return np.column_stack(columns)
