@@ -1,6 +1,9 @@
 {#- Every eligible customer assigned to the nearest segment centre of the stored model, in SQL:
     customers are scored without refitting, and the scoring runs on any engine.
 
+    Each numeric dimension is (t(coalesce(x, fill)) - center) / scale, clipped to +-clip_limit,
+    exactly as customer_segmentation.preprocessing does it.
+
     The list of model dimensions is read from segment_model_scaling when the model is compiled
     (its upstream Python model has already run by then); the scaling parameters and centroids
     themselves are joined at run time. Ties go to the lower segment id. -#}
@@ -50,7 +53,8 @@ segments as (
 scaling_wide as (
 
     select
-        max(model_id) as model_id
+        max(model_id) as model_id,
+        max(clip_limit) as clip_limit
         {%- for dimension in dimensions %},
         max(case when position = {{ loop.index }} then fill_value end) as fill_{{ loop.index }},
         max(case when position = {{ loop.index }} then center end) as center_{{ loop.index }},
@@ -91,10 +95,12 @@ scaled as (
         end as dimension_{{ loop.index }}
         {%- else %}
         {%- set filled = "coalesce(cast(features." ~ adapter.quote(dimension.source_column) ~ " as " ~ dbt.type_float() ~ "), scaling_wide.fill_" ~ loop.index ~ ")" %}
-        (
-            {% if dimension.transform == 'log1p' %}ln(1 + greatest({{ filled }}, 0)){% else %}{{ filled }}{% endif %}
-            - scaling_wide.center_{{ loop.index }}
-        ) / scaling_wide.scale_{{ loop.index }} as dimension_{{ loop.index }}
+        least(greatest(
+            (
+                {% if dimension.transform == 'log1p' %}ln(1 + greatest({{ filled }}, 0)){% else %}{{ filled }}{% endif %}
+                - scaling_wide.center_{{ loop.index }}
+            ) / scaling_wide.scale_{{ loop.index }},
+            -scaling_wide.clip_limit), scaling_wide.clip_limit) as dimension_{{ loop.index }}
         {%- endif %}
         {%- endfor %}
     from features

@@ -1,7 +1,7 @@
 {#- How each segment differs from all customers on each numeric clustering feature.
     Grain: one row per segment and feature. z_score = (segment mean - overall mean) / overall
     standard deviation, in the feature's own units. -#}
-{%- set profile_features = var('clustering_numeric_features') -%}
+{%- set profile_features = customer_numeric_features() -%}
 
 with
 

@@ -18,7 +18,8 @@ final as (
         transform,
         fill_value,
         center,
-        scale
+        scale,
+        clip_limit
     from artifacts
 
 )

@@ -3,13 +3,18 @@
 The same transformation is applied in SQL when customers are scored, so every step here is one
 that SQL can repeat exactly from the stored parameters:
 
-    numeric feature x:      z = (t(coalesce(x, fill_value)) - center) / scale
+    numeric feature x:      z = clip((t(coalesce(x, fill_value)) - center) / scale, -L, L)
                             t = log1p(max(x, 0)) for skewed features, else identity
     categorical value v:    z = 1 if category == v else 0   (one column per kept category)
 
-fill_value is the training median, center the median of t, scale the interquartile range of t
-(the standard deviation where the IQR is 0). A feature with no data or no spread is dropped, with
-its reason recorded.
+fill_value is the training median and center the median of t (robust to outliers). scale is the
+larger of two spreads of t: the interquartile range divided by 1.349 (the standard deviation of a
+normal distribution with that IQR) and the standard deviation. A plain IQR blows up features on
+which most customers share one value (return rate, reviews): their IQR is tiny or zero, and a
+handful of customers would then sit dozens of units away and dominate every distance. Taking the
+larger spread never amplifies a feature, and clipping at L = CLIP_LIMIT keeps single extreme
+customers from pulling a centroid. A feature with no data or no spread is dropped, with its
+reason recorded.
 """
 
 from __future__ import annotations
@@ -28,7 +33,11 @@ SCALING_COLUMNS = [
     "fill_value",
     "center",
     "scale",
+    "clip_limit",
 ]
+
+CLIP_LIMIT = 5.0
+IQR_PER_STANDARD_DEVIATION = 1.349
 
 REASON_NO_DATA = "no data: the input it comes from is absent or empty"
 REASON_NO_SPREAD = "no spread: the same value for every customer"
@@ -85,9 +94,7 @@ def fit_scaling(
         transformed = _transform(np.where(np.isnan(values), fill_value, values), name in log1p_set)
         center = float(np.median(transformed))
         q75, q25 = np.percentile(transformed, [75, 25])
-        scale = float(q75 - q25)
-        if scale <= 1e-12:
-            scale = float(np.std(transformed))
+        scale = max(float(q75 - q25) / IQR_PER_STANDARD_DEVIATION, float(np.std(transformed)))
         if scale <= 1e-12:
             dropped.append({"feature": name, "reason": REASON_NO_SPREAD})
             continue
@@ -100,6 +107,7 @@ def fit_scaling(
                 "fill_value": fill_value,
                 "center": center,
                 "scale": scale,
+                "clip_limit": CLIP_LIMIT,
             }
         )
     for name in categorical_features:
@@ -126,6 +134,7 @@ def fit_scaling(
                     "fill_value": None,
                     "center": 0.0,
                     "scale": 1.0,
+                    "clip_limit": CLIP_LIMIT,
                 }
             )
     parameters = pd.DataFrame(rows, columns=[c for c in SCALING_COLUMNS if c != "position"])
@@ -147,7 +156,8 @@ def apply_scaling(features: pd.DataFrame, parameters: pd.DataFrame) -> np.ndarra
         values = pd.to_numeric(features[row.source_column], errors="coerce").to_numpy(dtype=float)
         values = np.where(np.isnan(values), row.fill_value, values)
         transformed = _transform(values, row.transform == "log1p")
-        columns.append((transformed - row.center) / row.scale)
+        limit = row.clip_limit
+        columns.append(np.clip((transformed - row.center) / row.scale, -limit, limit))
     if not columns:
         return np.zeros((len(features), 0))
     return np.column_stack(columns)

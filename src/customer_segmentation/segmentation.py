@@ -34,6 +34,7 @@ ARTIFACT_COLUMNS = [
     "fill_value",
     "center",
     "scale",
+    "clip_limit",
     "k",
     "metric",
     "value",
@@ -135,7 +136,7 @@ class SegmentationModel:
 
 def _typed_artifacts(frame: pd.DataFrame) -> pd.DataFrame:
     integer_columns = ["segment_id", "position", "k"]
-    float_columns = ["fill_value", "center", "scale", "value"]
+    float_columns = ["fill_value", "center", "scale", "clip_limit", "value"]
     text_columns = [c for c in ARTIFACT_COLUMNS if c not in integer_columns + float_columns]
     for column in integer_columns:
         frame[column] = pd.array(frame[column], dtype="Int64")

@@ -1,0 +1,164 @@
+"""Command line: `customer-segmentation demo | build | summary | demo-data`.
+
+- demo: write the demo shop (unless already there), run `dbt build`, print the results.
+- build: run `dbt build` with extra dbt arguments, then print the results.
+- summary: print the segment summary of the warehouse.
+- demo-data: write a demo shop of any size (see customer_segmentation.demo_data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_WAREHOUSE = "warehouse/customer_segmentation.duckdb"
+DEFAULT_DEMO_DIR = "data/demo"
+DEMO_MARKER = "_labels/demo_parameters.json"
+
+
+def warehouse_path() -> Path:
+    """The DuckDB file dbt writes to (env DBT_DUCKDB_PATH, as in profiles.yml)."""
+    return Path(os.environ.get("DBT_DUCKDB_PATH", DEFAULT_WAREHOUSE))
+
+
+def _step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def _dbt_executable() -> str:
+    beside_python = Path(sys.executable).with_name("dbt")
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("dbt")
+    if found is None:
+        raise SystemExit("dbt is not installed in this environment: run ./run demo")
+    return found
+
+
+def run_dbt(arguments: list[str]) -> None:
+    """Run dbt from the project root with the project's profiles.yml; stop on failure."""
+    warehouse_path().parent.mkdir(parents=True, exist_ok=True)
+    environment = {**os.environ, "DBT_PROFILES_DIR": os.environ.get("DBT_PROFILES_DIR", ".")}
+    command = [_dbt_executable(), *arguments]
+    _step(" ".join(command))
+    started = time.perf_counter()
+    completed = subprocess.run(command, env=environment, check=False)
+    if completed.returncode != 0:
+        raise SystemExit(f"dbt {arguments[0]} failed (exit code {completed.returncode})")
+    _step(f"dbt {arguments[0]} finished in {time.perf_counter() - started:.1f} s")
+
+
+def ensure_demo_data(directory: Path, customers: int, seed: int) -> None:
+    """Write the demo shop unless the same one is already there."""
+    from customer_segmentation.demo_data import generate_shop
+
+    parameters = {"customers": customers, "seed": seed}
+    marker = directory / DEMO_MARKER
+    if marker.exists() and json.loads(marker.read_text()) == parameters:
+        _step(f"demo data already in {directory} ({customers} customers, seed {seed})")
+        return
+    _step(f"writing the demo shop to {directory} ({customers} customers, seed {seed})")
+    started = time.perf_counter()
+    counts = generate_shop(directory, n_customers=customers, seed=seed)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(parameters))
+    summary = ", ".join(f"{table} {rows:,}" for table, rows in counts.items())
+    _step(f"demo data written in {time.perf_counter() - started:.1f} s: {summary}")
+
+
+def print_summary(database: Path) -> None:
+    """Print the model, the segments and the rejected rows of a built warehouse."""
+    import duckdb
+
+    if not database.exists():
+        raise SystemExit(f"no warehouse at {database}: run a build first")
+    with duckdb.connect(str(database), read_only=True) as connection:
+        metrics = connection.sql(
+            "select model_id, algorithm, as_of_date, k, round(silhouette, 3) as silhouette, "
+            "training_customers from ml.segment_model_metrics"
+        ).df()
+        summary = connection.sql(
+            "select segment_id, segment_name, customers, "
+            "round(100 * share_of_customers, 1) as pct_customers, "
+            "round(100 * share_of_revenue, 1) as pct_revenue, "
+            "round(avg_recency_days) as avg_recency_days, round(avg_frequency, 1) as avg_orders, "
+            "round(avg_monetary) as avg_spend from marts.segment_summary order by segment_id"
+        ).df()
+        rejected = connection.sql(
+            """
+            select 'orders' as input, rejection_reason, count(*) as rows
+            from staging.stg_shop__orders_rejected group by all
+            union all select 'customers', rejection_reason, count(*)
+            from staging.stg_shop__customers_rejected group by all
+            union all select 'order_items', rejection_reason, count(*)
+            from staging.stg_shop__order_items_rejected group by all
+            union all select 'products', rejection_reason, count(*)
+            from staging.stg_shop__products_rejected group by all
+            union all select 'events', rejection_reason, count(*)
+            from staging.stg_shop__events_rejected group by all
+            union all select 'reviews', rejection_reason, count(*)
+            from staging.stg_shop__reviews_rejected group by all
+            order by 1, 3 desc
+            """
+        ).df()
+    import pandas as pd
+
+    with pd.option_context("display.width", 200, "display.max_colwidth", 60):
+        print("\nModel")
+        print(metrics.to_string(index=False))
+        print("\nSegments (marts.segment_summary)")
+        print(summary.to_string(index=False))
+        print("\nRejected input rows (staging.*_rejected)")
+        print(rejected.to_string(index=False) if len(rejected) else "none")
+    print(
+        f"\nResults are in the DuckDB file {database}, schema marts:"
+        "\n  marts.customer_segments  one row per customer"
+        "\n  marts.segment_summary    one row per segment"
+        "\nQuery them from Python:"
+        f"\n  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{database}', "
+        "read_only=True).sql('select * from marts.segment_summary'))\""
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `customer-segmentation` command."""
+    parser = argparse.ArgumentParser(prog="customer-segmentation", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("demo", help="demo shop -> dbt build -> results")
+    demo.add_argument("--customers", type=int, default=5000)
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--data-dir", type=Path, default=Path(DEFAULT_DEMO_DIR))
+    build = commands.add_parser("build", help="dbt build, then print the results")
+    build.add_argument("dbt_arguments", nargs=argparse.REMAINDER)
+    commands.add_parser("summary", help="print the results of the last build")
+    demo_data = commands.add_parser("demo-data", help="write a demo shop")
+    demo_data.add_argument("arguments", nargs=argparse.REMAINDER)
+    arguments = parser.parse_args(argv)
+
+    if arguments.command == "demo-data":
+        from customer_segmentation.demo_data import main as demo_data_main
+
+        return demo_data_main(arguments.arguments)
+    if arguments.command == "summary":
+        print_summary(warehouse_path())
+        return 0
+    started = time.perf_counter()
+    if arguments.command == "demo":
+        ensure_demo_data(arguments.data_dir, arguments.customers, arguments.seed)
+        dbt_arguments = ["build", "--vars", json.dumps({"raw_data_path": str(arguments.data_dir)})]
+    else:
+        dbt_arguments = ["build", *arguments.dbt_arguments]
+    run_dbt(dbt_arguments)
+    print_summary(warehouse_path())
+    print(f"\nDone in {time.perf_counter() - started:.1f} s.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
