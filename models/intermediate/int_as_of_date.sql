@@ -22,7 +22,7 @@ final as (
         {%- if as_of_date_override %}
         {{ as_of_date_override }} as as_of_date,
         {%- else %}
-        cast({{ dbt.dateadd('day', 1, 'latest_order_date') }} as date) as as_of_date,
+            cast({{ dbt.dateadd('day', 1, 'latest_order_date') }} as date) as as_of_date,
         {%- endif %}
         latest_order_date,
         {{ 'true' if as_of_date_override else 'false' }} as is_as_of_date_from_var

@@ -64,9 +64,11 @@ final as (
         rfm.cancelled_orders,
         case when inputs_present.has_events then coalesce(browsing.sessions, 0) end as sessions,
         case when inputs_present.has_events then coalesce(browsing.browsing_minutes, 0) end as browsing_minutes,
-        case when inputs_present.has_events then coalesce(browsing.product_views_per_session, 0) end as product_views_per_session,
+        case when inputs_present.has_events then coalesce(browsing.product_views_per_session, 0) end
+            as product_views_per_session,
         -- No cart, nothing abandoned: 0 rather than unknown.
-        case when inputs_present.has_events then coalesce(browsing.cart_abandonment_rate, 0) end as cart_abandonment_rate,
+        case when inputs_present.has_events then coalesce(browsing.cart_abandonment_rate, 0) end
+            as cart_abandonment_rate,
         case when inputs_present.has_order_items then coalesce(baskets.category_diversity, 0) end as category_diversity,
         baskets.top_category_share,
         baskets.discount_share,

@@ -4,7 +4,9 @@ with
 
 purchases as (
 
-    select order_id, customer_id
+    select
+        order_id,
+        customer_id
     from {{ ref('int_orders_classified') }}
     where is_purchase
 
@@ -60,7 +62,7 @@ top_category as (
         select
             *,
             row_number() over (
-                partition by customer_id order by category_spend desc, category
+                partition by customer_id order by category_spend desc, category asc
             ) as spend_rank
         from per_category
     ) as ranked_categories
@@ -89,11 +91,11 @@ final as (
         top_category.top_category,
         case
             when per_customer.net_item_spend > 0
-                then cast(top_category.top_category_spend as {{ dbt.type_float() }}) / per_customer.net_item_spend
+                then cast(top_category.top_category_spend as {{ type_double() }}) / per_customer.net_item_spend
         end as top_category_share,
         case
             when per_customer.gross_item_spend > 0
-                then cast(per_customer.discount_spend as {{ dbt.type_float() }}) / per_customer.gross_item_spend
+                then cast(per_customer.discount_spend as {{ type_double() }}) / per_customer.gross_item_spend
         end as discount_share
     from per_customer
     inner join top_category

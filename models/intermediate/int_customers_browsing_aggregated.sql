@@ -43,13 +43,15 @@ final as (
         customer_id,
         count(*) as sessions,
         sum(session_seconds) / 60.0 as browsing_minutes,
-        cast(sum(product_views) as {{ dbt.type_float() }}) / count(*) as product_views_per_session,
+        cast(sum(product_views) as {{ type_double() }}) / count(*) as product_views_per_session,
         sum(has_add_to_cart) as cart_sessions,
         -- Sessions that put something in the cart and ended without a purchase, per cart session.
         case
             when sum(has_add_to_cart) > 0
-                then cast(sum(case when has_add_to_cart = 1 and has_purchase = 0 then 1 else 0 end) as {{ dbt.type_float() }})
-                / sum(has_add_to_cart)
+                then cast(
+                        sum(case when has_add_to_cart = 1 and has_purchase = 0 then 1 else 0 end) as {{ type_double() }}
+                    )
+                    / sum(has_add_to_cart)
         end as cart_abandonment_rate
     from per_session
     group by customer_id

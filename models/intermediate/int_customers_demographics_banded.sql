@@ -22,7 +22,9 @@ aged as (
         customers.country,
         customers.acquisition_channel,
         cast(customers.signup_at as date) as signup_date,
-        floor({{ dbt.datediff('customers.birth_date', 'run_date.as_of_date', 'day') }} / 365.25) as age_years
+        floor(                        {{ dbt.datediff('customers.birth_date', 'run_date.as_of_date', 'day') }} / 365.25
+        )
+            as age_years
     from customers
     cross join run_date
 

@@ -18,7 +18,7 @@ final as (
     select
         reviews.customer_id,
         count(*) as review_count,
-        avg(cast(reviews.rating as {{ dbt.type_float() }})) as mean_rating
+        avg(cast(reviews.rating as {{ type_double() }})) as mean_rating
     from reviews
     cross join run_date
     where cast(reviews.reviewed_at as date) < run_date.as_of_date

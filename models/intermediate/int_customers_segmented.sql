@@ -94,7 +94,7 @@ scaled as (
             else 0.0
         end as dimension_{{ loop.index }}
         {%- else %}
-        {%- set filled = "coalesce(cast(features." ~ adapter.quote(dimension.source_column) ~ " as " ~ dbt.type_float() ~ "), scaling_wide.fill_" ~ loop.index ~ ")" %}
+        {%- set filled = "coalesce(cast(features." ~ adapter.quote(dimension.source_column) ~ " as " ~ type_double() ~ "), scaling_wide.fill_" ~ loop.index ~ ")" %}
         least(greatest(
             (
                 {% if dimension.transform == 'log1p' %}ln(1 + greatest({{ filled }}, 0)){% else %}{{ filled }}{% endif %}

@@ -28,12 +28,12 @@ classified as (
         orders.customer_id,
         orders.status,
         orders.amount,
+        orders.ordered_at,
+        orders.ordered_date,
         orders.status = 'completed' and orders.amount >= 0 as is_purchase,
         orders.status != 'cancelled' and orders.amount < 0 as is_refund,
         orders.status in ('returned', 'refunded') and orders.amount >= 0 as is_full_return,
-        orders.status = 'cancelled' as is_cancelled,
-        orders.ordered_at,
-        orders.ordered_date
+        orders.status = 'cancelled' as is_cancelled
     from orders
     cross join run_date
     where orders.ordered_date < run_date.as_of_date

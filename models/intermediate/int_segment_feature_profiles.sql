@@ -20,14 +20,14 @@ features as (
 long_features as (
     {%- for feature in profile_features %}
 
-    select
-        segmented.segment_id,
-        '{{ feature }}' as feature,
-        cast(features.{{ adapter.quote(feature) }} as {{ dbt.type_float() }}) as feature_value
-    from segmented
-    inner join features
-        on segmented.customer_id = features.customer_id
-    {% if not loop.last %}union all{% endif %}
+        select
+            segmented.segment_id,
+            '{{ feature }}' as feature,
+            cast(features.{{ adapter.quote(feature) }} as {{ type_double() }}) as feature_value
+        from segmented
+        inner join features
+            on segmented.customer_id = features.customer_id
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
 ),

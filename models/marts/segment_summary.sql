@@ -24,11 +24,11 @@ per_segment as (
         segment_id,
         count(*) as customers,
         sum(monetary) as revenue,
-        avg(cast(recency_days as {{ dbt.type_float() }})) as avg_recency_days,
+        avg(cast(recency_days as {{ type_double() }})) as avg_recency_days,
         {{ percentile_median('recency_days') }} as median_recency_days,
-        avg(cast(frequency as {{ dbt.type_float() }})) as avg_frequency,
+        avg(cast(frequency as {{ type_double() }})) as avg_frequency,
         {{ percentile_median('frequency') }} as median_frequency,
-        avg(cast(monetary as {{ dbt.type_float() }})) as avg_monetary,
+        avg(cast(monetary as {{ type_double() }})) as avg_monetary,
         {{ percentile_median('monetary') }} as median_monetary
     from customer_segments
     group by segment_id
@@ -91,10 +91,10 @@ final as (
         segments.segment_name,
         segments.description,
         per_segment.customers,
-        cast(per_segment.customers as {{ dbt.type_float() }}) / totals.all_customers as share_of_customers,
+        cast(per_segment.customers as {{ type_double() }}) / totals.all_customers as share_of_customers,
         case
             when totals.all_revenue != 0
-                then cast(per_segment.revenue as {{ dbt.type_float() }}) / totals.all_revenue
+                then cast(per_segment.revenue as {{ type_double() }}) / totals.all_revenue
         end as share_of_revenue,
         per_segment.revenue,
         per_segment.avg_recency_days,

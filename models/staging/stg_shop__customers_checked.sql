@@ -8,13 +8,15 @@ with
 source_rows as (
 
     select
-        cast({{ shop_column(customers_input, 'customer_id', required=true) }} as {{ dbt.type_string() }}) as raw_customer_id,
+        cast({{ shop_column(customers_input, 'customer_id', required=true) }} as {{ dbt.type_string() }})
+            as raw_customer_id,
         cast({{ shop_column(customers_input, 'signup_at') }} as {{ dbt.type_string() }}) as raw_signup_at,
         cast({{ shop_column(customers_input, 'birth_date') }} as {{ dbt.type_string() }}) as raw_birth_date,
         cast({{ shop_column(customers_input, 'gender') }} as {{ dbt.type_string() }}) as raw_gender,
         cast({{ shop_column(customers_input, 'country') }} as {{ dbt.type_string() }}) as raw_country,
         cast({{ shop_column(customers_input, 'city') }} as {{ dbt.type_string() }}) as raw_city,
-        cast({{ shop_column(customers_input, 'acquisition_channel') }} as {{ dbt.type_string() }}) as raw_acquisition_channel,
+        cast({{ shop_column(customers_input, 'acquisition_channel') }} as {{ dbt.type_string() }})
+            as raw_acquisition_channel,
         cast({{ shop_column(customers_input, 'email') }} as {{ dbt.type_string() }}) as raw_email,
         cast({{ shop_column(customers_input, 'full_name') }} as {{ dbt.type_string() }}) as raw_full_name
     from {{ customers_input.sql }}
@@ -31,7 +33,9 @@ typed as (
         case
             when lower(trim(raw_gender)) in ('female', 'f', 'woman') then 'female'
             when lower(trim(raw_gender)) in ('male', 'm', 'man') then 'male'
-            when lower(trim(raw_gender)) in ('non_binary', 'non-binary', 'nonbinary', 'x', 'other', 'diverse') then 'non_binary'
+            when
+                lower(trim(raw_gender)) in ('non_binary', 'non-binary', 'nonbinary', 'x', 'other', 'diverse')
+                then 'non_binary'
             else 'unknown'
         end as gender,
         coalesce(nullif(trim(raw_country), ''), 'unknown') as country,
@@ -56,7 +60,8 @@ validated as (
         case
             when customer_id is null then 'missing_customer_id'
         end as validation_failure,
-        {{ row_fingerprint(['raw_customer_id', 'raw_signup_at', 'raw_birth_date', 'raw_gender', 'raw_country', 'raw_city', 'raw_acquisition_channel', 'raw_email', 'raw_full_name']) }} as raw_fingerprint
+        {{ row_fingerprint(['raw_customer_id', 'raw_signup_at', 'raw_birth_date', 'raw_gender', 'raw_country', 'raw_city', 'raw_acquisition_channel', 'raw_email', 'raw_full_name']) }}
+            as raw_fingerprint
     from typed
 
 ),
@@ -104,10 +109,12 @@ checked as (
         coalesce(
             validation_failure,
             case
-                when version_rank > 1 and raw_fingerprint = first_value(raw_fingerprint) over (
-                    partition by case when validation_failure is null then customer_id end
-                    order by version_rank
-                ) then 'duplicate_row'
+                when version_rank > 1 and raw_fingerprint = first_value(raw_fingerprint)
+                        over (
+                            partition by case when validation_failure is null then customer_id end
+                            order by version_rank
+                        )
+                    then 'duplicate_row'
                 when version_rank > 1 then 'conflicting_duplicate_customer_id'
             end
         ) as rejection_reason

@@ -7,7 +7,8 @@ with
 source_rows as (
 
     select
-        cast({{ shop_column(events_input, 'customer_id', required=true) }} as {{ dbt.type_string() }}) as raw_customer_id,
+        cast({{ shop_column(events_input, 'customer_id', required=true) }} as {{ dbt.type_string() }})
+            as raw_customer_id,
         cast({{ shop_column(events_input, 'session_id', required=true) }} as {{ dbt.type_string() }}) as raw_session_id,
         cast({{ shop_column(events_input, 'event_at', required=true) }} as {{ dbt.type_string() }}) as raw_event_at,
         cast({{ shop_column(events_input, 'event_type', required=true) }} as {{ dbt.type_string() }}) as raw_event_type,
@@ -26,8 +27,9 @@ typed as (
         {{ dbt.safe_cast('raw_event_at', dbt.type_timestamp()) }} as event_at,
         lower(trim(raw_event_type)) as event_type,
         nullif(trim(raw_product_id), '') as product_id,
-        {{ dbt.safe_cast('raw_duration_seconds', dbt.type_float()) }} as duration_seconds,
-        {{ row_fingerprint(['raw_customer_id', 'raw_session_id', 'raw_event_at', 'raw_event_type', 'raw_product_id', 'raw_duration_seconds']) }} as raw_fingerprint
+        {{ dbt.safe_cast('raw_duration_seconds', type_double()) }} as duration_seconds,
+        {{ row_fingerprint(['raw_customer_id', 'raw_session_id', 'raw_event_at', 'raw_event_type', 'raw_product_id', 'raw_duration_seconds']) }}
+            as raw_fingerprint
     from source_rows
 
 ),
@@ -41,9 +43,9 @@ validated as (
             when session_id is null then 'missing_session_id'
             when event_at is null then 'missing_or_unparseable_event_at'
             when event_type not in (
-                'page_view', 'product_view', 'search', 'add_to_cart',
-                'remove_from_cart', 'checkout', 'purchase'
-            ) or event_type is null then 'unknown_event_type'
+                    'page_view', 'product_view', 'search', 'add_to_cart',
+                    'remove_from_cart', 'checkout', 'purchase'
+                ) or event_type is null then 'unknown_event_type'
             when nullif(trim(raw_duration_seconds), '') is not null and duration_seconds is null
                 then 'unparseable_duration_seconds'
             when duration_seconds < 0 then 'negative_duration_seconds'

@@ -7,10 +7,14 @@ with
 source_rows as (
 
     select
-        cast({{ shop_column(order_items_input, 'order_id', required=true) }} as {{ dbt.type_string() }}) as raw_order_id,
-        cast({{ shop_column(order_items_input, 'product_id', required=true) }} as {{ dbt.type_string() }}) as raw_product_id,
-        cast({{ shop_column(order_items_input, 'quantity', required=true) }} as {{ dbt.type_string() }}) as raw_quantity,
-        cast({{ shop_column(order_items_input, 'unit_price', required=true) }} as {{ dbt.type_string() }}) as raw_unit_price,
+        cast({{ shop_column(order_items_input, 'order_id', required=true) }} as {{ dbt.type_string() }})
+            as raw_order_id,
+        cast({{ shop_column(order_items_input, 'product_id', required=true) }} as {{ dbt.type_string() }})
+            as raw_product_id,
+        cast({{ shop_column(order_items_input, 'quantity', required=true) }} as {{ dbt.type_string() }})
+            as raw_quantity,
+        cast({{ shop_column(order_items_input, 'unit_price', required=true) }} as {{ dbt.type_string() }})
+            as raw_unit_price,
         cast({{ shop_column(order_items_input, 'discount_amount') }} as {{ dbt.type_string() }}) as raw_discount_amount
     from {{ order_items_input.sql }}
 
@@ -33,8 +37,9 @@ typed as (
         -- A missing discount means no discount.
         coalesce({{ dbt.safe_cast('raw_discount_amount', type_unit_price()) }}, 0) as discount_amount,
         nullif(trim(raw_discount_amount), '') is not null
-            and {{ dbt.safe_cast('raw_discount_amount', type_unit_price()) }} is null as has_unparseable_discount,
-        {{ row_fingerprint(['raw_order_id', 'raw_product_id', 'raw_quantity', 'raw_unit_price', 'raw_discount_amount']) }} as raw_fingerprint
+        and {{ dbt.safe_cast('raw_discount_amount', type_unit_price()) }} is null as has_unparseable_discount,
+        {{ row_fingerprint(['raw_order_id', 'raw_product_id', 'raw_quantity', 'raw_unit_price', 'raw_discount_amount']) }}
+            as raw_fingerprint
     from source_rows
 
 ),

@@ -12,7 +12,8 @@ source_rows as (
 
     select
         cast({{ shop_column(orders_input, 'order_id', required=true) }} as {{ dbt.type_string() }}) as raw_order_id,
-        cast({{ shop_column(orders_input, 'customer_id', required=true) }} as {{ dbt.type_string() }}) as raw_customer_id,
+        cast({{ shop_column(orders_input, 'customer_id', required=true) }} as {{ dbt.type_string() }})
+            as raw_customer_id,
         cast({{ shop_column(orders_input, 'ordered_at', required=true) }} as {{ dbt.type_string() }}) as raw_ordered_at,
         cast({{ shop_column(orders_input, 'amount', required=true) }} as {{ dbt.type_string() }}) as raw_amount,
         cast({{ shop_column(orders_input, 'status') }} as {{ dbt.type_string() }}) as raw_status
@@ -61,7 +62,8 @@ validated as (
             when status_text is not null and status_text != '' and mapped_status is null
                 then 'unknown_status'
         end as validation_failure,
-        {{ row_fingerprint(['raw_order_id', 'raw_customer_id', 'raw_ordered_at', 'raw_amount', 'raw_status']) }} as raw_fingerprint
+        {{ row_fingerprint(['raw_order_id', 'raw_customer_id', 'raw_ordered_at', 'raw_amount', 'raw_status']) }}
+            as raw_fingerprint
     from typed
 
 ),
@@ -75,7 +77,7 @@ ranked as (
         -- values themselves so the choice never depends on file order.
         row_number() over (
             partition by case when validation_failure is null then order_id end
-            order by ordered_at desc, amount desc, status, customer_id
+            order by ordered_at desc, amount desc, status asc, customer_id asc
         ) as version_rank,
         row_number() over (
             partition by raw_fingerprint
@@ -102,10 +104,12 @@ checked as (
         coalesce(
             validation_failure,
             case
-                when version_rank > 1 and typed_fingerprint = first_value(typed_fingerprint) over (
-                    partition by case when validation_failure is null then order_id end
-                    order by version_rank
-                ) then 'duplicate_row'
+                when version_rank > 1 and typed_fingerprint = first_value(typed_fingerprint)
+                        over (
+                            partition by case when validation_failure is null then order_id end
+                            order by version_rank
+                        )
+                    then 'duplicate_row'
                 when version_rank > 1 then 'conflicting_duplicate_order_id'
             end
         ) as rejection_reason

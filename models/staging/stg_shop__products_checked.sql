@@ -6,7 +6,8 @@ with
 source_rows as (
 
     select
-        cast({{ shop_column(products_input, 'product_id', required=true) }} as {{ dbt.type_string() }}) as raw_product_id,
+        cast({{ shop_column(products_input, 'product_id', required=true) }} as {{ dbt.type_string() }})
+            as raw_product_id,
         cast({{ shop_column(products_input, 'category') }} as {{ dbt.type_string() }}) as raw_category,
         cast({{ shop_column(products_input, 'brand') }} as {{ dbt.type_string() }}) as raw_brand,
         cast({{ shop_column(products_input, 'list_price') }} as {{ dbt.type_string() }}) as raw_list_price
@@ -47,7 +48,7 @@ ranked as (
         *,
         row_number() over (
             partition by case when validation_failure is null then product_id end
-            order by category, brand, list_price desc, raw_fingerprint
+            order by category asc, brand asc, list_price desc, raw_fingerprint asc
         ) as version_rank,
         row_number() over (partition by raw_fingerprint order by raw_fingerprint) as raw_occurrence
     from validated
@@ -69,10 +70,12 @@ checked as (
         coalesce(
             validation_failure,
             case
-                when version_rank > 1 and raw_fingerprint = first_value(raw_fingerprint) over (
-                    partition by case when validation_failure is null then product_id end
-                    order by version_rank
-                ) then 'duplicate_row'
+                when version_rank > 1 and raw_fingerprint = first_value(raw_fingerprint)
+                        over (
+                            partition by case when validation_failure is null then product_id end
+                            order by version_rank
+                        )
+                    then 'duplicate_row'
                 when version_rank > 1 then 'conflicting_duplicate_product_id'
             end
         ) as rejection_reason

@@ -6,11 +6,13 @@ with
 source_rows as (
 
     select
-        cast({{ shop_column(reviews_input, 'customer_id', required=true) }} as {{ dbt.type_string() }}) as raw_customer_id,
+        cast({{ shop_column(reviews_input, 'customer_id', required=true) }} as {{ dbt.type_string() }})
+            as raw_customer_id,
         cast({{ shop_column(reviews_input, 'product_id') }} as {{ dbt.type_string() }}) as raw_product_id,
         cast({{ shop_column(reviews_input, 'rating', required=true) }} as {{ dbt.type_string() }}) as raw_rating,
         cast({{ shop_column(reviews_input, 'review_text') }} as {{ dbt.type_string() }}) as raw_review_text,
-        cast({{ shop_column(reviews_input, 'reviewed_at', required=true) }} as {{ dbt.type_string() }}) as raw_reviewed_at
+        cast({{ shop_column(reviews_input, 'reviewed_at', required=true) }} as {{ dbt.type_string() }})
+            as raw_reviewed_at
     from {{ reviews_input.sql }}
 
 ),
@@ -21,10 +23,11 @@ typed as (
         source_rows.*,
         nullif(trim(raw_customer_id), '') as customer_id,
         nullif(trim(raw_product_id), '') as product_id,
-        {{ dbt.safe_cast('raw_rating', dbt.type_float()) }} as parsed_rating,
+        {{ dbt.safe_cast('raw_rating', type_double()) }} as parsed_rating,
         nullif(trim(raw_review_text), '') as review_text,
         {{ dbt.safe_cast('raw_reviewed_at', dbt.type_timestamp()) }} as reviewed_at,
-        {{ row_fingerprint(['raw_customer_id', 'raw_product_id', 'raw_rating', 'raw_review_text', 'raw_reviewed_at']) }} as raw_fingerprint
+        {{ row_fingerprint(['raw_customer_id', 'raw_product_id', 'raw_rating', 'raw_review_text', 'raw_reviewed_at']) }}
+            as raw_fingerprint
     from source_rows
 
 ),

@@ -1,8 +1,10 @@
-"""Command line: `customer-segmentation demo | build | summary | demo-data`.
+"""Command line: `customer-segmentation demo | build | summary | report | demo-data`.
 
-- demo: write the demo shop (unless already there), run `dbt build`, print the results.
+- demo: write the demo shop (unless already there), run `dbt build`, print the results and
+  write the HTML report.
 - build: run `dbt build` with extra dbt arguments, then print the results.
 - summary: print the segment summary of the warehouse.
+- report: write the self-contained HTML segment report (see customer_segmentation.report).
 - demo-data: write a demo shop of any size (see customer_segmentation.demo_data).
 """
 
@@ -20,6 +22,7 @@ from pathlib import Path
 DEFAULT_WAREHOUSE = "warehouse/customer_segmentation.duckdb"
 DEFAULT_DEMO_DIR = "data/demo"
 DEMO_MARKER = "_labels/demo_parameters.json"
+DEFAULT_REPORT = "reports/segment_report.html"
 
 
 def warehouse_path() -> Path:
@@ -128,6 +131,16 @@ def print_summary(database: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `customer-segmentation` command."""
+    argv = sys.argv[1:] if argv is None else argv
+    # These two hand all their arguments to their own parsers.
+    if argv and argv[0] == "demo-data":
+        from customer_segmentation.demo_data import main as demo_data_main
+
+        return demo_data_main(argv[1:])
+    if argv and argv[0] == "report":
+        from customer_segmentation.report import main as report_main
+
+        return report_main(argv[1:])
     parser = argparse.ArgumentParser(prog="customer-segmentation", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="demo shop -> dbt build -> results")
@@ -137,14 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     build = commands.add_parser("build", help="dbt build, then print the results")
     build.add_argument("dbt_arguments", nargs=argparse.REMAINDER)
     commands.add_parser("summary", help="print the results of the last build")
-    demo_data = commands.add_parser("demo-data", help="write a demo shop")
-    demo_data.add_argument("arguments", nargs=argparse.REMAINDER)
+    commands.add_parser("report", help="write the HTML segment report (see --help)")
+    commands.add_parser("demo-data", help="write a demo shop (see --help)")
     arguments = parser.parse_args(argv)
 
-    if arguments.command == "demo-data":
-        from customer_segmentation.demo_data import main as demo_data_main
-
-        return demo_data_main(arguments.arguments)
     if arguments.command == "summary":
         print_summary(warehouse_path())
         return 0
@@ -156,6 +165,11 @@ def main(argv: list[str] | None = None) -> int:
         dbt_arguments = ["build", *arguments.dbt_arguments]
     run_dbt(dbt_arguments)
     print_summary(warehouse_path())
+    if arguments.command == "demo":
+        from customer_segmentation.report import main as report_main
+
+        _step("writing the HTML segment report")
+        report_main(["--database", str(warehouse_path()), "--output", DEFAULT_REPORT])
     print(f"\nDone in {time.perf_counter() - started:.1f} s.")
     return 0
 

@@ -170,3 +170,21 @@ def test_rebuilding_the_same_data_gives_identical_segments(demo_build, demo_data
     pd.testing.assert_frame_equal(demo_build.query(query), rebuilt.query(query))
     summary = "select * from marts.segment_summary order by segment_id"
     pd.testing.assert_frame_equal(demo_build.query(summary), rebuilt.query(summary))
+
+
+def test_docs_generate_describes_every_model(demo_build, demo_data, tmp_path):
+    run_dbt(
+        tmp_path,
+        {"raw_data_path": str(demo_data)},
+        command="docs",
+        extra_arguments=("generate",),
+        database=demo_build.database,
+    )
+    import json
+
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    undocumented = [m["name"] for m in models if not m["description"].strip()]
+    assert not undocumented
+    catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
+    assert "model.customer_segmentation.segment_summary" in catalog["nodes"]
