@@ -1,13 +1,26 @@
-"""Fits the customer segmentation on the training sample and stores it as a long artifact table."""
+"""Fits the customer segmentation, or keeps the current model, and stores it as artifacts."""
 
-from customer_segmentation.dbt_io import to_pandas
-from customer_segmentation.segmentation import fit_segmentation
+from threadpoolctl import threadpool_limits
+
+from customer_segmentation.dbt_io import read_relation_if_exists, to_pandas
+from customer_segmentation.refit_policy import decide_refit
+from customer_segmentation.segmentation import PreviousModel, fit_segmentation
 from customer_segmentation.settings import SegmentationSettings
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     settings = SegmentationSettings.from_json(dbt.config.get("segmentation_settings"))
+    current = read_relation_if_exists(session, str(dbt.this))
+    decision = decide_refit(current, settings, force=bool(dbt.config.get("retrain")))
+    print(f"segment model: {decision.reason}", flush=True)
+    if not decision.refit:
+        return current
+    previous = PreviousModel.from_artifacts(current) if current is not None else None
     training_sample = to_pandas(dbt.ref("int_customer_features_training_sample"))
     as_of_date = to_pandas(dbt.ref("int_as_of_date"))["as_of_date"].iloc[0]
-    return fit_segmentation(training_sample, settings, as_of_date).artifacts()
+    # The fit runs on a bounded sample; a set thread count avoids oversubscribing the cores
+    # DuckDB and other processes share (var segmentation_threads).
+    with threadpool_limits(limits=int(dbt.config.get("segmentation_threads"))):
+        fitted = fit_segmentation(training_sample, settings, as_of_date, previous=previous)
+    return fitted.artifacts()

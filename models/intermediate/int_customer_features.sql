@@ -1,36 +1,10 @@
-{#- The wide feature table: one row per customer with at least one completed purchase before
-    as_of_date. Behaviour features are 0 for a customer who has none of that behaviour, and null for
-    everyone when the input they come from is absent or empty (the model then leaves them out). -#}
+{#- The feature table the segmentation works on: features at as_of_date. One row per customer
+    with at least one completed purchase before as_of_date (the eligible customers). -#}
 with
 
-rfm as (
+features_by_cutoff as (
 
-    select * from {{ ref('int_customers_rfm_aggregated') }}
-    where frequency > 0
-
-),
-
-browsing as (
-
-    select * from {{ ref('int_customers_browsing_aggregated') }}
-
-),
-
-baskets as (
-
-    select * from {{ ref('int_customers_baskets_aggregated') }}
-
-),
-
-reviews as (
-
-    select * from {{ ref('int_customers_reviews_aggregated') }}
-
-),
-
-demographics as (
-
-    select * from {{ ref('int_customers_demographics_banded') }}
+    select * from {{ ref('int_customer_features_by_cutoff') }}
 
 ),
 
@@ -40,58 +14,38 @@ run_date as (
 
 ),
 
-inputs_present as (
-
-    select
-        (select count(*) from {{ ref('stg_shop__events') }}) > 0 as has_events,
-        (select count(*) from {{ ref('stg_shop__order_items') }}) > 0 as has_order_items,
-        (select count(*) from {{ ref('stg_shop__reviews') }}) > 0 as has_reviews
-
-),
-
 final as (
 
     select
-        rfm.customer_id,
+        features_by_cutoff.customer_id,
         run_date.as_of_date,
-        rfm.recency_days,
-        rfm.frequency,
-        rfm.monetary,
-        rfm.average_order_value,
-        rfm.tenure_days,
-        rfm.mean_days_between_orders,
-        rfm.return_rate,
-        rfm.cancelled_orders,
-        case when inputs_present.has_events then coalesce(browsing.sessions, 0) end as sessions,
-        case when inputs_present.has_events then coalesce(browsing.browsing_minutes, 0) end as browsing_minutes,
-        case when inputs_present.has_events then coalesce(browsing.product_views_per_session, 0) end
-            as product_views_per_session,
-        -- No cart, nothing abandoned: 0 rather than unknown.
-        case when inputs_present.has_events then coalesce(browsing.cart_abandonment_rate, 0) end
-            as cart_abandonment_rate,
-        case when inputs_present.has_order_items then coalesce(baskets.category_diversity, 0) end as category_diversity,
-        baskets.top_category_share,
-        baskets.discount_share,
-        case when inputs_present.has_reviews then coalesce(reviews.review_count, 0) end as review_count,
-        reviews.mean_rating,
-        coalesce(baskets.top_category, 'unknown') as top_category,
-        coalesce(demographics.gender, 'unknown') as gender,
-        coalesce(demographics.age_band, 'unknown') as age_band,
-        coalesce(demographics.country, 'unknown') as country,
-        coalesce(demographics.acquisition_channel, 'unknown') as acquisition_channel,
-        rfm.first_order_date,
-        rfm.last_order_date
-    from rfm
-    cross join run_date
-    cross join inputs_present
-    left join browsing
-        on rfm.customer_id = browsing.customer_id
-    left join baskets
-        on rfm.customer_id = baskets.customer_id
-    left join reviews
-        on rfm.customer_id = reviews.customer_id
-    left join demographics
-        on rfm.customer_id = demographics.customer_id
+        features_by_cutoff.recency_days,
+        features_by_cutoff.frequency,
+        features_by_cutoff.monetary,
+        features_by_cutoff.average_order_value,
+        features_by_cutoff.tenure_days,
+        features_by_cutoff.mean_days_between_orders,
+        features_by_cutoff.return_rate,
+        features_by_cutoff.cancelled_orders,
+        features_by_cutoff.sessions,
+        features_by_cutoff.browsing_minutes,
+        features_by_cutoff.product_views_per_session,
+        features_by_cutoff.cart_abandonment_rate,
+        features_by_cutoff.category_diversity,
+        features_by_cutoff.top_category_share,
+        features_by_cutoff.discount_share,
+        features_by_cutoff.review_count,
+        features_by_cutoff.mean_rating,
+        features_by_cutoff.top_category,
+        features_by_cutoff.gender,
+        features_by_cutoff.age_band,
+        features_by_cutoff.country,
+        features_by_cutoff.acquisition_channel,
+        features_by_cutoff.first_order_date,
+        features_by_cutoff.last_order_date
+    from features_by_cutoff
+    inner join run_date
+        on features_by_cutoff.cutoff_date = run_date.as_of_date
 
 )
 

@@ -1,10 +1,12 @@
 {#- What each customer buys: category mix and discounts, from the lines of their purchases
-    (completed orders before as_of_date). One row per customer with at least one staged line. -#}
+    (completed orders before each feature cutoff). One row per cutoff and customer with at least
+    one staged line. -#}
 with
 
 purchases as (
 
     select
+        cutoff_date,
         order_id,
         customer_id
     from {{ ref('int_orders_classified') }}
@@ -27,6 +29,7 @@ products as (
 purchased_lines as (
 
     select
+        purchases.cutoff_date,
         purchases.customer_id,
         -- A line whose product is not in the catalogue still counts, in category 'unknown'.
         coalesce(products.category, 'unknown') as category,
@@ -44,17 +47,19 @@ purchased_lines as (
 per_category as (
 
     select
+        cutoff_date,
         customer_id,
         category,
         sum(net_amount) as category_spend
     from purchased_lines
-    group by customer_id, category
+    group by cutoff_date, customer_id, category
 
 ),
 
 top_category as (
 
     select
+        cutoff_date,
         customer_id,
         category as top_category,
         category_spend as top_category_spend
@@ -62,7 +67,7 @@ top_category as (
         select
             *,
             row_number() over (
-                partition by customer_id order by category_spend desc, category asc
+                partition by cutoff_date, customer_id order by category_spend desc, category asc
             ) as spend_rank
         from per_category
     ) as ranked_categories
@@ -73,19 +78,21 @@ top_category as (
 per_customer as (
 
     select
+        cutoff_date,
         customer_id,
         count(distinct category) as category_diversity,
         sum(gross_amount) as gross_item_spend,
         sum(discount_amount) as discount_spend,
         sum(net_amount) as net_item_spend
     from purchased_lines
-    group by customer_id
+    group by cutoff_date, customer_id
 
 ),
 
 final as (
 
     select
+        per_customer.cutoff_date,
         per_customer.customer_id,
         per_customer.category_diversity,
         top_category.top_category,
@@ -99,7 +106,9 @@ final as (
         end as discount_share
     from per_customer
     inner join top_category
-        on per_customer.customer_id = top_category.customer_id
+        on
+            per_customer.cutoff_date = top_category.cutoff_date
+            and per_customer.customer_id = top_category.customer_id
 
 )
 

@@ -1,5 +1,5 @@
-{#- Browsing behaviour per customer from events before as_of_date. One row per customer with at
-    least one event. -#}
+{#- Browsing behaviour per customer from events before each feature cutoff. One row per cutoff
+    and customer with at least one event before it. -#}
 with
 
 events as (
@@ -8,24 +8,27 @@ events as (
 
 ),
 
-run_date as (
+cutoffs as (
 
-    select as_of_date from {{ ref('int_as_of_date') }}
+    select cutoff_date from {{ ref('int_feature_cutoffs') }}
 
 ),
 
 events_in_window as (
 
-    select events.*
+    select
+        cutoffs.cutoff_date,
+        events.*
     from events
-    cross join run_date
-    where cast(events.event_at as date) < run_date.as_of_date
+    inner join cutoffs
+        on cast(events.event_at as date) < cutoffs.cutoff_date
 
 ),
 
 per_session as (
 
     select
+        cutoff_date,
         customer_id,
         session_id,
         sum(coalesce(duration_seconds, 0)) as session_seconds,
@@ -33,13 +36,14 @@ per_session as (
         max(case when event_type = 'add_to_cart' then 1 else 0 end) as has_add_to_cart,
         max(case when event_type = 'purchase' then 1 else 0 end) as has_purchase
     from events_in_window
-    group by customer_id, session_id
+    group by cutoff_date, customer_id, session_id
 
 ),
 
 final as (
 
     select
+        cutoff_date,
         customer_id,
         count(*) as sessions,
         sum(session_seconds) / 60.0 as browsing_minutes,
@@ -54,7 +58,7 @@ final as (
                     / sum(has_add_to_cart)
         end as cart_abandonment_rate
     from per_session
-    group by customer_id
+    group by cutoff_date, customer_id
 
 )
 

@@ -1,5 +1,5 @@
-{#- Demographics without personal data: an age band instead of the birth date, no name, e-mail or
-    city. One row per staged customer. -#}
+{#- Demographics without personal data: an age band (at each feature cutoff) instead of the birth
+    date, no name, e-mail or city. One row per cutoff and staged customer. -#}
 with
 
 customers as (
@@ -8,31 +8,33 @@ customers as (
 
 ),
 
-run_date as (
+cutoffs as (
 
-    select as_of_date from {{ ref('int_as_of_date') }}
+    select cutoff_date from {{ ref('int_feature_cutoffs') }}
 
 ),
 
 aged as (
 
     select
+        cutoffs.cutoff_date,
         customers.customer_id,
         customers.gender,
         customers.country,
         customers.acquisition_channel,
         cast(customers.signup_at as date) as signup_date,
-        floor(                        {{ dbt.datediff('customers.birth_date', 'run_date.as_of_date', 'day') }} / 365.25
+        floor(                        {{ dbt.datediff('customers.birth_date', 'cutoffs.cutoff_date', 'day') }} / 365.25
         )
             as age_years
     from customers
-    cross join run_date
+    cross join cutoffs
 
 ),
 
 final as (
 
     select
+        cutoff_date,
         customer_id,
         gender,
         country,

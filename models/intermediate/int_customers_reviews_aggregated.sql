@@ -1,4 +1,5 @@
-{#- Reviews per customer written before as_of_date. One row per customer with a review. -#}
+{#- Reviews per customer written before each feature cutoff. One row per cutoff and reviewing
+    customer. -#}
 with
 
 reviews as (
@@ -7,22 +8,23 @@ reviews as (
 
 ),
 
-run_date as (
+cutoffs as (
 
-    select as_of_date from {{ ref('int_as_of_date') }}
+    select cutoff_date from {{ ref('int_feature_cutoffs') }}
 
 ),
 
 final as (
 
     select
+        cutoffs.cutoff_date,
         reviews.customer_id,
         count(*) as review_count,
         avg(cast(reviews.rating as {{ type_double() }})) as mean_rating
     from reviews
-    cross join run_date
-    where cast(reviews.reviewed_at as date) < run_date.as_of_date
-    group by reviews.customer_id
+    inner join cutoffs
+        on cast(reviews.reviewed_at as date) < cutoffs.cutoff_date
+    group by cutoffs.cutoff_date, reviews.customer_id
 
 )
 

@@ -1,5 +1,5 @@
-{#- Recency, frequency and monetary value per customer, as of as_of_date. One row per customer
-    with at least one order row (of any status) before as_of_date. -#}
+{#- Recency, frequency and monetary value per customer at each feature cutoff. One row per cutoff
+    and customer with at least one order row (of any status) before the cutoff. -#}
 with
 
 orders as (
@@ -8,15 +8,10 @@ orders as (
 
 ),
 
-run_date as (
-
-    select as_of_date from {{ ref('int_as_of_date') }}
-
-),
-
 per_customer as (
 
     select
+        cutoff_date,
         customer_id,
         count(distinct case when is_purchase then order_id end) as frequency,
         sum(case when is_cancelled then 1 else 0 end) as cancelled_orders,
@@ -26,13 +21,14 @@ per_customer as (
         min(case when is_purchase then ordered_date end) as first_order_date,
         max(case when is_purchase then ordered_date end) as last_order_date
     from orders
-    group by customer_id
+    group by cutoff_date, customer_id
 
 ),
 
 final as (
 
     select
+        per_customer.cutoff_date,
         per_customer.customer_id,
         per_customer.frequency,
         per_customer.cancelled_orders,
@@ -42,8 +38,8 @@ final as (
             when per_customer.frequency > 0
                 then cast(per_customer.purchase_spend / per_customer.frequency as {{ type_money() }})
         end as average_order_value,
-        {{ dbt.datediff('per_customer.last_order_date', 'run_date.as_of_date', 'day') }}             as recency_days,
-        {{ dbt.datediff('per_customer.first_order_date', 'run_date.as_of_date', 'day') }}             as tenure_days,
+        {{ dbt.datediff('per_customer.last_order_date', 'per_customer.cutoff_date', 'day') }}             as recency_days,
+        {{ dbt.datediff('per_customer.first_order_date', 'per_customer.cutoff_date', 'day') }}             as tenure_days,
         case
             when per_customer.frequency > 1
                 then cast(
@@ -60,7 +56,6 @@ final as (
         per_customer.first_order_date,
         per_customer.last_order_date
     from per_customer
-    cross join run_date
 
 )
 

@@ -126,6 +126,24 @@ distances as (
 
 ),
 
+{#- Outlier rule (models with an "Unclustered / outliers" segment, e.g. hdbscan): a customer
+    goes to the nearest real segment whose radius contains them; outside every radius, to the
+    outlier segment (customer_segmentation.scoring). Other models: the nearest centroid. -#}
+eligible as (
+
+    select distances.*
+    from distances
+    inner join segments
+        on distances.segment_id = segments.segment_id
+    where
+        not segments.is_outlier_segment
+        and (
+            not exists (select 1 from segments as outlier_segments where outlier_segments.is_outlier_segment)
+            or distances.distance_to_centroid <= segments.radius
+        )
+
+),
+
 ranked as (
 
     select
@@ -133,7 +151,19 @@ ranked as (
         row_number() over (
             partition by customer_id order by distance_to_centroid, segment_id
         ) as distance_rank
+    from eligible
+
+),
+
+outliers as (
+
+    select distances.*
     from distances
+    inner join segments
+        on distances.segment_id = segments.segment_id
+    where
+        segments.is_outlier_segment
+        and distances.customer_id not in (select customer_id from ranked)
 
 ),
 
@@ -146,6 +176,15 @@ final as (
         distance_to_centroid
     from ranked
     where distance_rank = 1
+
+    union all
+
+    select
+        customer_id,
+        model_id,
+        segment_id,
+        distance_to_centroid
+    from outliers
 
 )
 

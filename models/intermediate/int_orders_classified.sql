@@ -1,4 +1,4 @@
-{#- Staged orders placed before as_of_date, each classified once so every feature counts the same
+{#- Staged orders placed before each feature cutoff (see int_feature_cutoffs), each classified once so every feature counts the same
     way:
     - a completed order with a non-negative amount is a purchase: it counts towards frequency and
       its amount towards spend;
@@ -15,15 +15,16 @@ orders as (
 
 ),
 
-run_date as (
+cutoffs as (
 
-    select as_of_date from {{ ref('int_as_of_date') }}
+    select cutoff_date from {{ ref('int_feature_cutoffs') }}
 
 ),
 
 classified as (
 
     select
+        cutoffs.cutoff_date,
         orders.order_id,
         orders.customer_id,
         orders.status,
@@ -35,8 +36,8 @@ classified as (
         orders.status in ('returned', 'refunded') and orders.amount >= 0 as is_full_return,
         orders.status = 'cancelled' as is_cancelled
     from orders
-    cross join run_date
-    where orders.ordered_date < run_date.as_of_date
+    inner join cutoffs
+        on orders.ordered_date < cutoffs.cutoff_date
 
 ),
 

@@ -19,3 +19,18 @@ def to_pandas(relation: Any) -> pd.DataFrame:
         if callable(convert):
             return convert()
     raise TypeError(f"cannot convert {type(relation).__name__} to a pandas DataFrame")
+
+
+def read_relation_if_exists(session: Any, relation_name: str) -> pd.DataFrame | None:
+    """The rows of a relation as pandas, or None when it does not exist yet.
+
+    A Python model reads its own previous output (dbt.this) with this before replacing it.
+    DuckDB, PySpark and Snowpark sessions all answer `sql()`.
+    """
+    try:
+        return to_pandas(session.sql(f"select * from {relation_name}"))
+    except Exception as error:  # each engine raises its own "no such table" error type
+        message = str(error).lower()
+        if "does not exist" in message or "not found" in message:
+            return None
+        raise

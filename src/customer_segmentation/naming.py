@@ -5,11 +5,16 @@ overall standard deviation, in model space. Each archetype below scores a segmen
 z-scores; segments and archetypes are matched one to one (optimal assignment on the scores), so
 names are unique within a model and the best-fitting segment gets each name. Segments beyond the
 archetypes are named after their strongest features.
+
+Two additions for models that build on earlier ones: name_segments() can be told which names are
+already taken (segments that kept their name from the previous model), and describe_segment()
+describes a segment that keeps a given name. hdbscan's outlier segment is always called
+OUTLIER_SEGMENT_NAME.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +42,38 @@ FEATURE_LABELS = {
     "mean_rating": "rating given",
 }
 
+# How a segment that fits no archetype is named: the words for a high and a low value of its two
+# strongest features, e.g. "Long-lapsed browsing customers".
+FEATURE_WORDS = {
+    "recency_days": ("Long-lapsed", "Recently active"),
+    "frequency": ("Frequent", "Infrequent"),
+    "monetary": ("High-spending", "Low-spending"),
+    "average_order_value": ("Big-basket", "Small-basket"),
+    "tenure_days": ("Long-standing", "Recently joined"),
+    "mean_days_between_orders": ("Occasional", "Regular"),
+    "sessions": ("Often-visiting", "Rarely visiting"),
+    "browsing_minutes": ("Long-browsing", "Quick-visit"),
+    "product_views_per_session": ("Browsing", "Non-browsing"),
+    "cart_abandonment_rate": ("Cart-abandoning", "Decisive"),
+    "category_diversity": ("Wide-ranging", "Single-category"),
+    "top_category_share": ("Category-loyal", "Category-mixing"),
+    "discount_share": ("Discount-driven", "Full-price"),
+    "return_rate": ("Returning", "Keeping"),
+    "review_count": ("Reviewing", "Silent"),
+    "mean_rating": ("Satisfied", "Critical"),
+}
+
+
+def _descriptive_name(profile: Profile) -> str:
+    words = []
+    for feature, value in _strongest_features(profile, 2):
+        high, low = FEATURE_WORDS.get(feature, (f"High {feature}", f"Low {feature}"))
+        words.append(high if value > 0 else low)
+    if not words:
+        return "Segment"
+    rest = " ".join(word.lower() for word in words[1:])
+    return f"{words[0]} {rest} customers".replace("  ", " ")
+
 
 @dataclass(frozen=True)
 class Archetype:
@@ -47,6 +84,12 @@ class Archetype:
     score: Callable[[Profile], float]
     requires: tuple[str, ...] = ()
 
+
+OUTLIER_SEGMENT_NAME = "Unclustered / outliers"
+OUTLIER_SEGMENT_DESCRIPTION = (
+    "Customers outside every dense group: far from all segment centres, so no segment "
+    "describes them well."
+)
 
 # An archetype whose best segment scores below this is not used: the segment is named after its
 # strongest features instead of receiving a name that does not describe it.
@@ -172,14 +215,28 @@ def _feature_phrase(profile: Profile) -> str:
     return ", ".join(parts) if parts else "no distinguishing features"
 
 
-def name_segments(profiles: pd.DataFrame) -> pd.DataFrame:
+def describe_segment(profile: Profile, name: str) -> str:
+    """The description of a segment with a given name: the archetype's sentence if the name is
+    an archetype, then how the segment compares with all customers."""
+    phrase = _feature_phrase(profile)
+    if name == OUTLIER_SEGMENT_NAME:
+        return f"{OUTLIER_SEGMENT_DESCRIPTION} Compared with all customers: {phrase}."
+    for archetype in ARCHETYPES:
+        if archetype.name == name:
+            return f"{archetype.sentence} Compared with all customers: {phrase}."
+    return f"Compared with all customers: {phrase}."
+
+
+def name_segments(profiles: pd.DataFrame, reserved_names: Collection[str] = ()) -> pd.DataFrame:
     """Name and describe each segment from its profile.
 
-    Input: segment_profiles() output. Output: a frame indexed by segment id with columns
-    segment_name and description; names are unique.
+    Input: segment_profiles() output (the segments to name), and names already used by other
+    segments of the same model, which are not given again. Output: a frame indexed by segment id
+    with columns segment_name and description; names are unique, also against reserved_names.
     """
     segment_ids = list(profiles.index)
-    if len(segment_ids) == 1:
+    reserved = set(reserved_names)
+    if len(segment_ids) == 1 and not reserved:
         only = segment_ids[0]
         return pd.DataFrame(
             {"segment_name": ["All customers"], "description": ["Every customer in one segment."]},
@@ -190,13 +247,13 @@ def name_segments(profiles: pd.DataFrame) -> pd.DataFrame:
         [
             [
                 archetype.score(profiles.loc[s].to_dict())
-                if set(archetype.requires) <= available
+                if set(archetype.requires) <= available and archetype.name not in reserved
                 else -np.inf
                 for archetype in ARCHETYPES
             ]
             for s in segment_ids
         ]
-    )
+    ).reshape(len(segment_ids), len(ARCHETYPES))
     # linear_sum_assignment needs finite costs: unusable pairs get a cost no real score reaches.
     finite_scores = np.where(np.isfinite(scores), scores, -1e6)
     rows, cols = linear_sum_assignment(-finite_scores)
@@ -214,14 +271,13 @@ def name_segments(profiles: pd.DataFrame) -> pd.DataFrame:
             names.append(archetype.name)
             descriptions.append(f"{archetype.sentence} Compared with all customers: {phrase}.")
         else:
-            strongest = _strongest_features(profile, 1)
-            if strongest:
-                top_name, top_value = strongest[0]
-                level = "High" if top_value > 0 else "Low"
-                name = f"{level} {FEATURE_LABELS.get(top_name, top_name)}"
-            else:
-                name = "Segment"
-            if name in names or any(name == a.name for a in ARCHETYPES):
+            name = _descriptive_name(profile)
+            if (
+                name in names
+                or name in reserved
+                or any(name == a.name for a in ARCHETYPES)
+                or name == OUTLIER_SEGMENT_NAME
+            ):
                 name = f"{name} (segment {segment_id})"
             names.append(name)
             descriptions.append(f"Compared with all customers: {phrase}.")

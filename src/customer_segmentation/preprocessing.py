@@ -42,6 +42,9 @@ IQR_PER_STANDARD_DEVIATION = 1.349
 REASON_NO_DATA = "no data: the input it comes from is absent or empty"
 REASON_NO_SPREAD = "no spread: the same value for every customer"
 REASON_NOT_IN_TABLE = "not a column of the feature table"
+# Correlations are rounded before the comparison so that floating-point noise in the sums (which
+# depends on row order) cannot move a feature across the threshold.
+_CORRELATION_DECIMALS = 6
 
 
 @dataclass(frozen=True)
@@ -161,3 +164,44 @@ def apply_scaling(features: pd.DataFrame, parameters: pd.DataFrame) -> np.ndarra
     if not columns:
         return np.zeros((len(features), 0))
     return np.column_stack(columns)
+
+
+def drop_correlated_features(
+    scaling: FittedScaling, x: np.ndarray, max_correlation: float
+) -> tuple[FittedScaling, np.ndarray]:
+    """Drop the later dimension of each pair correlated above max_correlation (see above).
+
+    Inputs: the fitted scaling, the scaled training matrix x (columns in position order) and the
+    threshold on |Pearson r|. Output: the scaling without the dropped dimensions (positions
+    renumbered 1..d, dropped ones appended to `dropped` with their reason) and x without them.
+    """
+    n_dimensions = x.shape[1]
+    if n_dimensions < 2 or len(x) < 3 or max_correlation >= 1.0:
+        return scaling, x
+    with np.errstate(invalid="ignore", divide="ignore"):
+        correlation = np.corrcoef(x, rowvar=False)
+    correlation = np.round(np.nan_to_num(correlation, nan=0.0), _CORRELATION_DECIMALS)
+    names = scaling.feature_names
+    kept: list[int] = []
+    dropped: list[dict] = []
+    for j in range(n_dimensions):
+        partners = [i for i in kept if abs(correlation[i, j]) > max_correlation]
+        if not partners:
+            kept.append(j)
+            continue
+        partner = max(partners, key=lambda i: (abs(correlation[i, j]), -i))
+        dropped.append(
+            {
+                "feature": names[j],
+                "reason": f"correlated with {names[partner]} (r={correlation[partner, j]:.2f})",
+            }
+        )
+    if not dropped:
+        return scaling, x
+    parameters = scaling.parameters.sort_values("position").iloc[kept].reset_index(drop=True)
+    parameters["position"] = np.arange(1, len(parameters) + 1, dtype="int64")
+    all_dropped = pd.concat(
+        [scaling.dropped, pd.DataFrame(dropped, columns=["feature", "reason"])],
+        ignore_index=True,
+    )
+    return FittedScaling(parameters=parameters, dropped=all_dropped), x[:, kept]

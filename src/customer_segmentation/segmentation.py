@@ -3,7 +3,52 @@
 fit_segmentation() is what the dbt Python model calls: features in, a SegmentationModel out.
 SegmentationModel.artifacts() is the single long table the model is stored as; SQL models split
 it into centroids, scaling parameters, candidates, metrics and segment names, and the SQL scoring
-applies it to every customer.
+applies it to every customer (rule: customer_segmentation.scoring).
+
+The artifact table (ARTIFACT_COLUMNS; unused columns are null). Per record_type:
+
+| record_type        | columns used                                                          |
+| ------------------ | --------------------------------------------------------------------- |
+| scaling            | feature, position, source_column, category_value, transform,          |
+|                    | fill_value, center, scale, clip_limit                                 |
+| dropped_feature    | feature, text_value = reason ("no spread: ...", "correlated with      |
+|                    | monetary (r=0.94)")                                                   |
+| centroid           | segment_id, feature, position, value (scaled space)                   |
+| segment            | segment_id, metric, value or text_value. metric: segment_name (text), |
+|                    | description (text), training_customers, radius (real segments only),  |
+|                    | is_outlier_segment (1/0), match_status (text: matched | new),         |
+|                    | match_distance (to the previous centroid; null if none)               |
+| k_candidate        | k, metric, value. metric: silhouette, davies_bouldin,                 |
+|                    | calinski_harabasz, stability, inertia, min_segment_share,             |
+|                    | is_eligible (1/0), is_chosen (1/0)                                    |
+| metric             | metric, value: k, silhouette, inertia, training_customers,            |
+|                    | dimensions, fit_seconds, davies_bouldin, calinski_harabasz,           |
+|                    | stability, min_segment_share, holdout_ari, scoring_agreement,         |
+|                    | fit_sample_customers, max_segment_id_issued; hdbscan: outlier_share,  |
+|                    | min_cluster_size; autoencoder_kmeans: reconstruction_mse,             |
+|                    | ari_vs_kmeans, scaled_space_agreement; with a previous model:         |
+|                    | segments_matched, segments_new, segments_vanished                     |
+| parameter          | metric, text_value: every setting (JSON), as_of_date, and             |
+|                    | previous_model_id when fitted against a previous model                |
+| feature_selection  | feature, position (model position; null if dropped),                  |
+|                    | metric = status (kept | dropped), text_value = reason (dropped only), |
+|                    | value = weight (kept only; see customer_segmentation.explain)         |
+| explanation_rule   | segment_id, position = rule rank (1 = best), text_value = rule,       |
+|                    | metric in (coverage, precision, support), value. One row per rule and |
+|                    | measure; pivot on (segment_id, position).                             |
+| linkage            | hierarchical only: the last 50 merges of the Ward tree on the fitted  |
+|                    | sample. position = step (merge number, 1..n-1, scipy order), k =      |
+|                    | clusters after the merge, segment_id = segment the merge lies in      |
+|                    | (null above the chosen cut), metric in (left_node, right_node, height,|
+|                    | size, left_size, right_size), value. Node ids follow scipy: below n   |
+|                    | (metric fit_sample_customers) a sample row, n + i the node of step   |
+|                    | i + 1.                                                                |
+| vanished_segment   | segment_id, text_value = its name in the previous model,              |
+|                    | metric = distance_to_nearest_new_segment, value                       |
+
+Segment ids are 1..k in a fixed order for a first model; fitted against a previous model
+(fit_segmentation(..., previous=PreviousModel...)), matched segments keep their previous id and
+name and new ones get ids never used before (customer_segmentation.tracking).
 """
 
 from __future__ import annotations
@@ -11,16 +56,47 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from customer_segmentation.clustering import ClusteringResult, fit_segments
-from customer_segmentation.naming import name_segments, segment_profiles
-from customer_segmentation.preprocessing import FittedScaling, apply_scaling, fit_scaling
+from customer_segmentation.clustering import ClusteringOptions, ClusteringResult, fit_segments
+from customer_segmentation.explain import (
+    EXPLANATION_COLUMNS,
+    FEATURE_REPORT_COLUMNS,
+    explain_segments,
+    feature_weights,
+)
+from customer_segmentation.naming import (
+    OUTLIER_SEGMENT_NAME,
+    describe_segment,
+    name_segments,
+    segment_profiles,
+)
+from customer_segmentation.preprocessing import (
+    FittedScaling,
+    apply_scaling,
+    drop_correlated_features,
+    fit_scaling,
+)
+from customer_segmentation.scoring import assign_to_nearest
 from customer_segmentation.settings import SegmentationSettings
+from customer_segmentation.tracking import (
+    VANISHED_COLUMNS,
+    PreviousModel,
+    SegmentMatch,
+    match_to_previous,
+)
+
+__all__ = [
+    "ARTIFACT_COLUMNS",
+    "PreviousModel",
+    "SegmentationModel",
+    "clustering_options",
+    "fit_segmentation",
+]
 
 ARTIFACT_COLUMNS = [
     "model_id",
@@ -40,20 +116,78 @@ ARTIFACT_COLUMNS = [
     "value",
     "text_value",
 ]
+CANDIDATE_METRICS = (
+    "silhouette",
+    "davies_bouldin",
+    "calinski_harabasz",
+    "stability",
+    "inertia",
+    "min_segment_share",
+    "is_eligible",
+    "is_chosen",
+)
+LINKAGE_METRICS = ("left_node", "right_node", "height", "size", "left_size", "right_size")
+EXPLANATION_MEASURES = ("coverage", "precision", "support")
 
 
 @dataclass(frozen=True)
 class SegmentationModel:
-    """A fitted segmentation: scaling, clustering, names, and where it came from."""
+    """A fitted segmentation: scaling, clustering, names, and where it came from.
+
+    clustering numbers segments 1..k in a fixed order; segment_ids[i] is the id of number i + 1
+    (1..k for a first model, inherited ids when fitted against a previous model). segments is
+    indexed by segment id: segment_name, description, training_customers, radius,
+    is_outlier_segment, match_status, match_distance.
+    """
 
     model_id: str
     as_of_date: str
     settings: SegmentationSettings
     scaling: FittedScaling
     clustering: ClusteringResult
-    segments: pd.DataFrame  # index segment_id; segment_name, description, training_customers
+    segments: pd.DataFrame
     n_training_customers: int
     fit_seconds: float
+    segment_ids: tuple[int, ...] = ()
+    explanations: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=EXPLANATION_COLUMNS)
+    )
+    feature_selection: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=FEATURE_REPORT_COLUMNS)
+    )
+    vanished: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=VANISHED_COLUMNS))
+    previous_model_id: str | None = None
+    max_segment_id_issued: int = 0
+
+    @property
+    def labels(self) -> np.ndarray:
+        """Segment id of each training customer (rows sorted by customer_id)."""
+        return np.asarray(self.segment_ids, dtype="int64")[self.clustering.labels - 1]
+
+    def _centroids_by_id(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        order = np.argsort(self.segment_ids)
+        return (
+            np.asarray(self.segment_ids, dtype="int64")[order],
+            self.clustering.centroids[order],
+            self.clustering.radius[order],
+            self.clustering.is_outlier[order],
+        )
+
+    def assign(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Score customers as SQL does: scaling, then the rule in customer_segmentation.scoring.
+
+        Output: customer_id, segment_id, distance_to_centroid, in the input's row order.
+        """
+        x = apply_scaling(features, self.scaling.parameters)
+        ids, centroids, radius, is_outlier = self._centroids_by_id()
+        positions, distances = assign_to_nearest(x, centroids, radius, is_outlier)
+        return pd.DataFrame(
+            {
+                "customer_id": features["customer_id"].to_numpy(),
+                "segment_id": ids[positions - 1],
+                "distance_to_centroid": distances,
+            }
+        )
 
     def artifacts(self) -> pd.DataFrame:
         """The model as one long table (ARTIFACT_COLUMNS), one row per stored fact."""
@@ -65,54 +199,29 @@ class SegmentationModel:
                 {"record_type": "dropped_feature", "feature": row.feature, "text_value": row.reason}
             )
         names = self.scaling.feature_names
-        for segment_index, centroid in enumerate(self.clustering.centroids):
+        ids, centroids, _, _ = self._centroids_by_id()
+        for segment_id, centroid in zip(ids, centroids, strict=True):
             for position, (feature, value) in enumerate(zip(names, centroid, strict=True), 1):
                 records.append(
                     {
                         "record_type": "centroid",
-                        "segment_id": segment_index + 1,
+                        "segment_id": int(segment_id),
                         "feature": feature,
                         "position": position,
                         "value": float(value),
                     }
                 )
-        for segment_id, row in self.segments.iterrows():
-            for metric in ("segment_name", "description"):
-                records.append(
-                    {
-                        "record_type": "segment",
-                        "segment_id": int(segment_id),
-                        "metric": metric,
-                        "text_value": row[metric],
-                    }
-                )
-            records.append(
-                {
-                    "record_type": "segment",
-                    "segment_id": int(segment_id),
-                    "metric": "training_customers",
-                    "value": float(row["training_customers"]),
-                }
-            )
+        records += self._segment_records()
         for row in self.clustering.candidates.itertuples(index=False):
-            for metric in ("silhouette", "inertia"):
-                value = getattr(row, metric)
+            for metric in CANDIDATE_METRICS:
                 records.append(
                     {
                         "record_type": "k_candidate",
                         "k": int(row.k),
                         "metric": metric,
-                        "value": None if pd.isna(value) else float(value),
+                        "value": _number(getattr(row, metric)),
                     }
                 )
-            records.append(
-                {
-                    "record_type": "k_candidate",
-                    "k": int(row.k),
-                    "metric": "is_chosen",
-                    "value": 1.0 if row.is_chosen else 0.0,
-                }
-            )
         metrics = {
             "k": float(self.clustering.k),
             "silhouette": self.clustering.silhouette,
@@ -120,18 +229,105 @@ class SegmentationModel:
             "training_customers": float(self.n_training_customers),
             "dimensions": float(len(names)),
             "fit_seconds": self.fit_seconds,
+            **self.clustering.metrics,
+            "max_segment_id_issued": float(self.max_segment_id_issued),
         }
+        if self.previous_model_id is not None:
+            statuses = self.segments["match_status"]
+            metrics["segments_matched"] = float((statuses == "matched").sum())
+            metrics["segments_new"] = float((statuses == "new").sum())
+            metrics["segments_vanished"] = float(len(self.vanished))
         for metric, value in metrics.items():
-            records.append({"record_type": "metric", "metric": metric, "value": value})
+            records.append({"record_type": "metric", "metric": metric, "value": _number(value)})
         parameters = {
             **{k: json.dumps(v) for k, v in self.settings.as_parameters().items()},
             "as_of_date": self.as_of_date,
         }
+        if self.previous_model_id is not None:
+            parameters["previous_model_id"] = self.previous_model_id
         for metric, value in parameters.items():
             records.append({"record_type": "parameter", "metric": metric, "text_value": value})
+        for row in self.feature_selection.itertuples(index=False):
+            position = names.index(row.feature) + 1 if row.status == "kept" else None
+            records.append(
+                {
+                    "record_type": "feature_selection",
+                    "feature": row.feature,
+                    "position": position,
+                    "metric": row.status,
+                    "text_value": row.reason,
+                    "value": _number(row.weight),
+                }
+            )
+        for row in self.explanations.itertuples(index=False):
+            for measure in EXPLANATION_MEASURES:
+                records.append(
+                    {
+                        "record_type": "explanation_rule",
+                        "segment_id": int(row.segment_id),
+                        "position": int(row.rank),
+                        "metric": measure,
+                        "value": float(getattr(row, measure)),
+                        "text_value": row.rule,
+                    }
+                )
+        records += self._linkage_records()
+        for row in self.vanished.itertuples(index=False):
+            records.append(
+                {
+                    "record_type": "vanished_segment",
+                    "segment_id": int(row.segment_id),
+                    "metric": "distance_to_nearest_new_segment",
+                    "value": _number(row.distance_to_nearest_new_segment),
+                    "text_value": row.segment_name,
+                }
+            )
         frame = pd.DataFrame.from_records(records, columns=ARTIFACT_COLUMNS)
         frame["model_id"] = self.model_id
         return _typed_artifacts(frame)
+
+    def _segment_records(self) -> list[dict]:
+        records: list[dict] = []
+        for segment_id, row in self.segments.iterrows():
+            base = {"record_type": "segment", "segment_id": int(segment_id)}
+            for metric in ("segment_name", "description", "match_status"):
+                records.append({**base, "metric": metric, "text_value": row[metric]})
+            numbers = {
+                "training_customers": float(row["training_customers"]),
+                "is_outlier_segment": 1.0 if row["is_outlier_segment"] else 0.0,
+                "match_distance": _number(row["match_distance"]),
+            }
+            if not row["is_outlier_segment"]:
+                numbers["radius"] = _number(row["radius"])
+            for metric, value in numbers.items():
+                records.append({**base, "metric": metric, "value": value})
+        return records
+
+    def _linkage_records(self) -> list[dict]:
+        linkage = self.clustering.linkage
+        if linkage is None:
+            return []
+        records: list[dict] = []
+        for row in linkage.itertuples(index=False):
+            segment_id = None if pd.isna(row.segment) else self.segment_ids[int(row.segment) - 1]
+            for metric in LINKAGE_METRICS:
+                records.append(
+                    {
+                        "record_type": "linkage",
+                        "segment_id": segment_id,
+                        "position": int(row.step),
+                        "k": int(row.clusters_after),
+                        "metric": metric,
+                        "value": float(getattr(row, metric)),
+                    }
+                )
+        return records
+
+
+def _number(value: object) -> float | None:
+    if value is None or pd.isna(value):  # type: ignore[arg-type]
+        return None
+    return float(value)  # type: ignore[arg-type]
 
 
 def _typed_artifacts(frame: pd.DataFrame) -> pd.DataFrame:
@@ -152,6 +348,7 @@ def _model_id(
     as_of_date: str,
     scaling: FittedScaling,
     clustering: ClusteringResult,
+    segments: pd.DataFrame,
 ) -> str:
     """A content hash: the same data and settings give the same id, any change a new one."""
     digest = hashlib.sha256()
@@ -159,16 +356,109 @@ def _model_id(
     digest.update(as_of_date.encode())
     digest.update(scaling.parameters.to_csv(index=False, float_format="%.10g").encode())
     digest.update(np.round(clustering.centroids, 8).tobytes())
+    digest.update(segments["segment_name"].to_csv().encode())
     return f"{settings.algorithm}-{as_of_date}-{digest.hexdigest()[:10]}"
 
 
+def clustering_options(settings: SegmentationSettings) -> ClusteringOptions:
+    """The clustering knobs of a settings object."""
+    return ClusteringOptions(
+        algorithm=settings.algorithm,
+        radius_quantile=settings.outlier_radius_quantile,
+        min_segment_share=settings.min_segment_share,
+        hierarchical_sample_size=settings.hierarchical_sample_size,
+        hdbscan_sample_size=settings.hdbscan_sample_size,
+        autoencoder_sample_size=settings.autoencoder_sample_size,
+        autoencoder_hidden_size=settings.autoencoder_hidden_size,
+        autoencoder_bottleneck_size=settings.autoencoder_bottleneck_size,
+        autoencoder_max_iter=settings.autoencoder_max_iter,
+        stability_resamples=settings.stability_resamples,
+        stability_sample_size=settings.stability_sample_size,
+        min_stability=settings.min_stability,
+        holdout_share=settings.holdout_share,
+    )
+
+
+def _match(
+    clustering: ClusteringResult,
+    scaling: FittedScaling,
+    settings: SegmentationSettings,
+    previous: PreviousModel | None,
+) -> SegmentMatch:
+    if previous is None:
+        ids = tuple(range(1, clustering.k + 1))
+        return SegmentMatch(
+            segment_ids=ids,
+            names=(None,) * clustering.k,
+            statuses=("new",) * clustering.k,
+            distances=(None,) * clustering.k,
+            max_segment_id_issued=clustering.k,
+        )
+    return match_to_previous(
+        clustering.centroids,
+        scaling.feature_names,
+        previous.centroids,
+        previous.feature_names,
+        previous.segment_ids,
+        previous.segment_names,
+        max_distance=settings.max_match_distance,
+        new_scaling=scaling.parameters,
+        previous_scaling=previous.scaling,
+        new_is_outlier=clustering.is_outlier,
+        previous_is_outlier=previous.is_outlier or None,
+        max_segment_id_issued=previous.max_segment_id_issued,
+    )
+
+
+def _name_segments(
+    x_profiles: np.ndarray,
+    profile_names: list[str],
+    labels: np.ndarray,
+    match: SegmentMatch,
+    is_outlier: np.ndarray,
+) -> pd.DataFrame:
+    """Names: inherited for matched segments, the outlier name for the outlier segment, and
+    name_segments() for the rest (never reusing an inherited name)."""
+    segment_ids = list(match.segment_ids)
+    if x_profiles.shape[1]:
+        profiles = segment_profiles(x_profiles, labels, profile_names)
+    else:
+        profiles = pd.DataFrame(index=segment_ids)
+    names: dict[int, str] = {}
+    descriptions: dict[int, str] = {}
+    for segment_id, inherited, outlier in zip(segment_ids, match.names, is_outlier, strict=True):
+        name = inherited if inherited is not None else (OUTLIER_SEGMENT_NAME if outlier else None)
+        if name is not None:
+            names[segment_id] = name
+            descriptions[segment_id] = describe_segment(profiles.loc[segment_id].to_dict(), name)
+    to_name = [s for s in segment_ids if s not in names]
+    if to_name:
+        # Inherited names and the outlier name are taken. (With none taken and one segment to
+        # name, that segment is the whole model: "All customers".)
+        named = name_segments(profiles.loc[to_name], reserved_names=set(names.values()))
+        names.update(named["segment_name"].to_dict())
+        descriptions.update(named["description"].to_dict())
+    ordered = sorted(segment_ids)
+    return pd.DataFrame(
+        {
+            "segment_name": [names[s] for s in ordered],
+            "description": [descriptions[s] for s in ordered],
+        },
+        index=pd.Index(ordered, name="segment_id"),
+    )
+
+
 def fit_segmentation(
-    features: pd.DataFrame, settings: SegmentationSettings, as_of_date: date | str
+    features: pd.DataFrame,
+    settings: SegmentationSettings,
+    as_of_date: date | str,
+    previous: PreviousModel | None = None,
 ) -> SegmentationModel:
     """Fit the segmentation on a training frame (one row per customer, with customer_id).
 
     Rows are sorted by customer_id first, so the result does not depend on the order the
-    warehouse returned them in.
+    warehouse returned them in. With `previous` (PreviousModel.from_artifacts of the last
+    model's artifact table), segments that match a previous segment keep its id and name.
     """
     started = time.perf_counter()
     if "customer_id" not in features.columns:
@@ -179,14 +469,15 @@ def fit_segmentation(
             "Check the input orders and var as_of_date."
         )
     ordered = features.sort_values("customer_id", kind="stable").reset_index(drop=True)
-    scaling = fit_scaling(
+    full_scaling = fit_scaling(
         ordered,
         settings.numeric_features,
         settings.log1p_features,
         settings.categorical_features,
         max_categories_per_feature=settings.max_categories_per_feature,
     )
-    x = apply_scaling(ordered, scaling.parameters)
+    x_full = apply_scaling(ordered, full_scaling.parameters)
+    scaling, x = drop_correlated_features(full_scaling, x_full, settings.max_feature_correlation)
     clustering = fit_segments(
         x,
         k_min=settings.k_min,
@@ -195,17 +486,43 @@ def fit_segmentation(
         n_init=settings.n_init,
         silhouette_sample_size=settings.silhouette_sample_size,
         forced_k=settings.k,
+        options=clustering_options(settings),
     )
-    if x.shape[1]:
-        profiles = segment_profiles(x, clustering.labels, scaling.feature_names)
-    else:
-        profiles = pd.DataFrame(index=np.unique(clustering.labels))
-    segments = name_segments(profiles)
-    sizes = pd.Series(clustering.labels).value_counts()
+    match = _match(clustering, scaling, settings, previous)
+    ids = np.asarray(match.segment_ids, dtype="int64")
+    labels = ids[clustering.labels - 1]
+
+    # Names and descriptions use every informative feature, also those left out of the
+    # clustering as redundant: a segment high on frequency is also high on spend.
+    segments = _name_segments(
+        x_full, full_scaling.feature_names, labels, match, clustering.is_outlier
+    )
+    by_id = {int(s): i for i, s in enumerate(ids)}
+    sizes = pd.Series(labels).value_counts()
     segments["training_customers"] = [int(sizes.get(s, 0)) for s in segments.index]
+    segments["radius"] = [float(clustering.radius[by_id[s]]) for s in segments.index]
+    segments["is_outlier_segment"] = [bool(clustering.is_outlier[by_id[s]]) for s in segments.index]
+    segments["match_status"] = [match.statuses[by_id[s]] for s in segments.index]
+    segments["match_distance"] = [match.distances[by_id[s]] for s in segments.index]
+
+    explanations = explain_segments(
+        ordered, labels, scaling.feature_names, settings.explanation_max_depth, settings.seed
+    )
+    weights = feature_weights(x, labels, clustering.centroids, list(ids))
+    feature_selection = pd.DataFrame(
+        [
+            {"feature": name, "status": "kept", "reason": None, "weight": float(weight)}
+            for name, weight in zip(scaling.feature_names, weights, strict=True)
+        ]
+        + [
+            {"feature": row.feature, "status": "dropped", "reason": row.reason, "weight": None}
+            for row in scaling.dropped.itertuples(index=False)
+        ],
+        columns=FEATURE_REPORT_COLUMNS,
+    )
     as_of_text = str(pd.Timestamp(as_of_date).date())
     return SegmentationModel(
-        model_id=_model_id(settings, as_of_text, scaling, clustering),
+        model_id=_model_id(settings, as_of_text, scaling, clustering, segments),
         as_of_date=as_of_text,
         settings=settings,
         scaling=scaling,
@@ -213,4 +530,10 @@ def fit_segmentation(
         segments=segments,
         n_training_customers=len(ordered),
         fit_seconds=round(time.perf_counter() - started, 3),
+        segment_ids=tuple(int(s) for s in ids),
+        explanations=explanations,
+        feature_selection=feature_selection,
+        vanished=match.vanished,
+        previous_model_id=None if previous is None else previous.model_id,
+        max_segment_id_issued=match.max_segment_id_issued,
     )

@@ -7,12 +7,64 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-ALGORITHMS = ("kmeans",)
+ALGORITHMS = ("kmeans", "hierarchical", "hdbscan", "autoencoder_kmeans")
+
+# Ward keeps an n x n distance structure (about 8 * n^2 bytes): 20k rows is 3.2 GB.
+MAX_HIERARCHICAL_SAMPLE_SIZE = 20_000
+
+_INTEGER_SETTINGS = (
+    "seed",
+    "k_min",
+    "k_max",
+    "n_init",
+    "silhouette_sample_size",
+    "max_categories_per_feature",
+    "stability_resamples",
+    "stability_sample_size",
+    "hierarchical_sample_size",
+    "hdbscan_sample_size",
+    "autoencoder_sample_size",
+    "autoencoder_hidden_size",
+    "autoencoder_bottleneck_size",
+    "autoencoder_max_iter",
+    "explanation_max_depth",
+)
+_FLOAT_SETTINGS = (
+    "min_stability",
+    "min_segment_share",
+    "max_feature_correlation",
+    "holdout_share",
+    "outlier_radius_quantile",
+    "max_match_distance",
+)
 
 
 @dataclass(frozen=True)
 class SegmentationSettings:
-    """Everything that determines a fit. Same settings and same data give the same model."""
+    """Everything that determines a fit. Same settings and same data give the same model.
+
+    Model selection (see customer_segmentation.clustering):
+      algorithm                   kmeans | hierarchical | hdbscan | autoencoder_kmeans
+      k_min, k_max, k             candidate range; k forces the number of segments (ignored by
+                                  hdbscan, which finds the number itself)
+      stability_resamples         bootstrap resamples per candidate k (0: stability not measured)
+      stability_sample_size       rows the stability is measured on (bounds its cost)
+      min_stability               mean ARI a candidate needs to count as stable
+      min_segment_share           smallest segment share a candidate needs to be eligible; for
+                                  hdbscan it sets min_cluster_size (share of the fitted sample)
+      holdout_share               share of rows held out for the hold-out ARI (0: skipped)
+    Algorithm samples and sizes:
+      hierarchical_sample_size    rows Ward is fitted on (at most 20,000: memory is quadratic)
+      hdbscan_sample_size         rows HDBSCAN is fitted on
+      autoencoder_sample_size     rows the autoencoder is trained on
+      autoencoder_hidden_size, autoencoder_bottleneck_size, autoencoder_max_iter
+      outlier_radius_quantile     quantile of member distances that is a segment's radius
+    Features, explanations and segment ids:
+      max_feature_correlation     of two features with |r| above this, the later one is dropped
+      explanation_max_depth       depth of the surrogate decision trees that explain segments
+      max_match_distance          farthest (scaled units) a new segment may be from a previous
+                                  one and still inherit its id and name
+    """
 
     numeric_features: tuple[str, ...]
     log1p_features: tuple[str, ...] = ()
@@ -25,6 +77,21 @@ class SegmentationSettings:
     n_init: int = 10
     silhouette_sample_size: int = 10_000
     max_categories_per_feature: int = 10
+    stability_resamples: int = 5
+    stability_sample_size: int = 5_000
+    min_stability: float = 0.8
+    min_segment_share: float = 0.02
+    holdout_share: float = 0.2
+    hierarchical_sample_size: int = 10_000
+    hdbscan_sample_size: int = 10_000
+    autoencoder_sample_size: int = 10_000
+    autoencoder_hidden_size: int = 16
+    autoencoder_bottleneck_size: int = 3
+    autoencoder_max_iter: int = 200
+    outlier_radius_quantile: float = 0.99
+    max_feature_correlation: float = 0.9
+    explanation_max_depth: int = 3
+    max_match_distance: float = 1.5
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -40,10 +107,48 @@ class SegmentationSettings:
             )
         if self.k is not None and self.k < 1:
             raise ValueError(f"segmentation_k must be a positive integer or null; got {self.k}")
+        if self.seed < 0:
+            raise ValueError(f"segmentation_seed must be a non-negative integer; got {self.seed}")
         if self.n_init < 1:
             raise ValueError(f"segmentation_n_init must be at least 1; got {self.n_init}")
         if self.silhouette_sample_size < 2:
             raise ValueError("segmentation_silhouette_sample_size must be at least 2")
+        _check_range("stability_resamples", self.stability_resamples, 0, 100)
+        _check_range("stability_sample_size", self.stability_sample_size, 10, 1_000_000)
+        _check_range("min_stability", self.min_stability, 0.0, 1.0)
+        _check_range("min_segment_share", self.min_segment_share, 0.0, 0.5)
+        _check_range("holdout_share", self.holdout_share, 0.0, 0.5)
+        _check_range(
+            "hierarchical_sample_size",
+            self.hierarchical_sample_size,
+            2,
+            MAX_HIERARCHICAL_SAMPLE_SIZE,
+        )
+        _check_range("hdbscan_sample_size", self.hdbscan_sample_size, 2, 1_000_000)
+        _check_range("autoencoder_sample_size", self.autoencoder_sample_size, 2, 1_000_000)
+        _check_range("autoencoder_hidden_size", self.autoencoder_hidden_size, 1, 1_024)
+        _check_range(
+            "autoencoder_bottleneck_size",
+            self.autoencoder_bottleneck_size,
+            1,
+            self.autoencoder_hidden_size,
+        )
+        _check_range("autoencoder_max_iter", self.autoencoder_max_iter, 1, 10_000)
+        if not 0.0 < self.outlier_radius_quantile <= 1.0:
+            raise ValueError(
+                "segmentation_outlier_radius_quantile must be in (0, 1]; "
+                f"got {self.outlier_radius_quantile}"
+            )
+        if not 0.0 < self.max_feature_correlation <= 1.0:
+            raise ValueError(
+                "segmentation_max_feature_correlation must be in (0, 1]; "
+                f"got {self.max_feature_correlation}"
+            )
+        _check_range("explanation_max_depth", self.explanation_max_depth, 1, 6)
+        if not self.max_match_distance > 0:
+            raise ValueError(
+                f"segmentation_max_match_distance must be positive; got {self.max_match_distance}"
+            )
         unknown_log = set(self.log1p_features) - set(self.numeric_features)
         if unknown_log:
             raise ValueError(
@@ -62,9 +167,12 @@ class SegmentationSettings:
         for name in ("numeric_features", "log1p_features", "categorical_features"):
             if name in kwargs:
                 kwargs[name] = tuple(kwargs[name] or ())
-        for name in ("seed", "k_min", "k_max", "n_init", "silhouette_sample_size"):
+        for name in _INTEGER_SETTINGS:
             if name in kwargs:
                 kwargs[name] = int(kwargs[name])
+        for name in _FLOAT_SETTINGS:
+            if name in kwargs:
+                kwargs[name] = float(kwargs[name])
         if kwargs.get("k") in ("", "null", "None"):
             kwargs["k"] = None
         if kwargs.get("k") is not None:
@@ -90,4 +198,25 @@ class SegmentationSettings:
             "numeric_features": list(self.numeric_features),
             "log1p_features": list(self.log1p_features),
             "categorical_features": list(self.categorical_features),
+            "max_categories_per_feature": self.max_categories_per_feature,
+            "stability_resamples": self.stability_resamples,
+            "stability_sample_size": self.stability_sample_size,
+            "min_stability": self.min_stability,
+            "min_segment_share": self.min_segment_share,
+            "holdout_share": self.holdout_share,
+            "hierarchical_sample_size": self.hierarchical_sample_size,
+            "hdbscan_sample_size": self.hdbscan_sample_size,
+            "autoencoder_sample_size": self.autoencoder_sample_size,
+            "autoencoder_hidden_size": self.autoencoder_hidden_size,
+            "autoencoder_bottleneck_size": self.autoencoder_bottleneck_size,
+            "autoencoder_max_iter": self.autoencoder_max_iter,
+            "outlier_radius_quantile": self.outlier_radius_quantile,
+            "max_feature_correlation": self.max_feature_correlation,
+            "explanation_max_depth": self.explanation_max_depth,
+            "max_match_distance": self.max_match_distance,
         }
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:
+        raise ValueError(f"segmentation_{name} must be between {low} and {high}; got {value}")

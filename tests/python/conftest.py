@@ -71,3 +71,40 @@ def run_dbt(
         tail = "\n".join(run.output.splitlines()[-60:])
         pytest.fail(f"dbt {command} failed (exit {completed.returncode}):\n{tail}")
     return run
+
+
+DEMO_CUSTOMERS = 3000
+DEMO_SEED = 11
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory) -> Path:
+    """A demo shop of DEMO_CUSTOMERS customers, written once per test session."""
+    from customer_segmentation.demo_data import generate_shop
+
+    directory = tmp_path_factory.mktemp("demo_shop")
+    generate_shop(directory, n_customers=DEMO_CUSTOMERS, seed=DEMO_SEED)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def demo_build(demo_data, tmp_path_factory) -> DbtRun:
+    """The whole project built once on the demo shop (read it; copy it before changing it)."""
+    return run_dbt(tmp_path_factory.mktemp("demo_build"), {"raw_data_path": str(demo_data)})
+
+
+def copy_warehouse(run: DbtRun, work_dir: Path) -> Path:
+    """A private copy of a built warehouse, for tests that build on top of it."""
+    import shutil
+
+    work_dir.mkdir(parents=True, exist_ok=True)
+    target = work_dir / "warehouse.duckdb"
+    shutil.copyfile(run.database, target)
+    return target
+
+
+def planted_personas(data_dir: Path) -> pd.DataFrame:
+    """customer_id (text) and persona of a demo shop."""
+    labels = pd.read_parquet(data_dir / "_labels" / "planted_personas.parquet")
+    labels["customer_id"] = labels["customer_id"].astype(str)
+    return labels

@@ -7,37 +7,21 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DbtRun, run_dbt
+from conftest import DEMO_CUSTOMERS, planted_personas, run_dbt
 from sklearn.metrics import adjusted_rand_score
 
 from customer_segmentation.clustering import assign_to_nearest
-from customer_segmentation.demo_data import generate_shop
 from customer_segmentation.preprocessing import apply_scaling
 
 pytestmark = pytest.mark.dbt
 
-DEMO_CUSTOMERS = 3000
 PERSONAL_COLUMNS = {"email", "full_name", "birth_date", "city"}
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
 
 
-@pytest.fixture(scope="module")
-def demo_data(tmp_path_factory) -> tuple:
-    directory = tmp_path_factory.mktemp("demo_shop")
-    generate_shop(directory, n_customers=DEMO_CUSTOMERS, seed=11)
-    return directory
-
-
-@pytest.fixture(scope="module")
-def demo_build(demo_data, tmp_path_factory) -> DbtRun:
-    return run_dbt(tmp_path_factory.mktemp("demo_build"), {"raw_data_path": str(demo_data)})
-
-
 def test_planted_personas_are_recovered(demo_build, demo_data):
     segments = demo_build.query("select customer_id, segment_id from marts.customer_segments")
-    labels = pd.read_parquet(demo_data / "_labels" / "planted_personas.parquet")
-    labels["customer_id"] = labels["customer_id"].astype(str)
-    joined = segments.merge(labels, on="customer_id", how="inner")
+    joined = segments.merge(planted_personas(demo_data), on="customer_id", how="inner")
     assert len(joined) == len(segments)
     ari = adjusted_rand_score(joined["persona"], joined["segment_id"])
     assert ari >= 0.7, f"adjusted Rand index {ari:.3f} against the planted personas"
@@ -52,7 +36,8 @@ def test_every_eligible_customer_has_exactly_one_segment(demo_build):
             (select count(distinct customer_id) from marts.customer_segments) as distinct_ids
         """
     ).iloc[0]
-    assert counts["eligible"] == counts["segmented"] == counts["distinct_ids"] > 0.9 * 3000
+    assert counts["eligible"] == counts["segmented"] == counts["distinct_ids"]
+    assert counts["segmented"] > 0.9 * DEMO_CUSTOMERS
 
 
 def test_marts_have_the_documented_columns(demo_build):
@@ -90,14 +75,20 @@ def test_marts_have_the_documented_columns(demo_build):
     assert summary["share_of_revenue"].sum() == pytest.approx(1.0)
 
 
-def test_k_is_chosen_by_silhouette_among_every_candidate(demo_build):
-    candidates = demo_build.query("select * from ml.segment_model_candidates order by k")
+def test_k_is_the_best_silhouette_among_eligible_stable_candidates(demo_build):
+    candidates = demo_build.query("select * from marts.segment_model_selection order by k")
     assert candidates["k"].tolist() == list(range(3, 9))
+    for column in ["silhouette", "davies_bouldin", "calinski_harabasz", "stability"]:
+        assert candidates[column].notna().all(), column
     chosen = candidates[candidates["is_chosen"]]
     assert len(chosen) == 1
-    assert chosen["silhouette"].iloc[0] == candidates["silhouette"].max()
-    metrics = demo_build.query("select * from ml.segment_model_metrics")
-    assert metrics["k"].iloc[0] == chosen["k"].iloc[0]
+    qualified = candidates[candidates["is_eligible"] & (candidates["stability"] >= 0.8)]
+    assert chosen["silhouette"].iloc[0] == qualified["silhouette"].max()
+    assert (candidates.loc[candidates["is_eligible"], "min_segment_share"] >= 0.02).all()
+    model = demo_build.query("select * from marts.segment_models").iloc[0]
+    assert model["k"] == chosen["k"].iloc[0]
+    assert model["is_current"]
+    assert model["holdout_ari"] > 0.9
 
 
 def test_sql_scoring_matches_the_python_model(demo_build):

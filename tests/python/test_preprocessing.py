@@ -8,6 +8,7 @@ from customer_segmentation.preprocessing import (
     REASON_NO_SPREAD,
     REASON_NOT_IN_TABLE,
     apply_scaling,
+    drop_correlated_features,
     fit_scaling,
 )
 
@@ -96,3 +97,52 @@ def test_one_hot_caps_the_number_of_categories_deterministically():
 def test_positions_follow_the_dimension_order():
     scaling = fit_scaling(_frame(), ["monetary", "rating"], categorical_features=["country"])
     assert list(scaling.parameters["position"]) == list(range(1, 7))
+
+
+def _correlated_frame() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    spend = rng.lognormal(4, 1, 500)
+    return pd.DataFrame(
+        {
+            "spend": spend,
+            "visits": rng.poisson(5, 500).astype(float),
+            "spend_copy": spend * 2.0 + 3.0,
+            "refunds": -spend + rng.normal(0, 0.01, 500),
+        }
+    )
+
+
+def test_a_duplicated_feature_is_dropped_with_the_reason():
+    frame = _correlated_frame()
+    features = ["spend", "visits", "spend_copy", "refunds"]
+    scaling = fit_scaling(frame, features)
+    x = apply_scaling(frame, scaling.parameters)
+    kept, x_kept = drop_correlated_features(scaling, x, max_correlation=0.9)
+    assert kept.feature_names == ["spend", "visits"]
+    assert list(kept.parameters["position"]) == [1, 2]
+    reasons = dict(zip(kept.dropped["feature"], kept.dropped["reason"], strict=True))
+    assert reasons == {
+        "spend_copy": "correlated with spend (r=1.00)",
+        "refunds": "correlated with spend (r=-1.00)",
+    }
+    assert np.array_equal(x_kept, x[:, [0, 1]])
+    assert np.allclose(apply_scaling(frame, kept.parameters), x_kept)
+
+
+def test_the_earlier_feature_in_the_configured_order_is_kept():
+    frame = _correlated_frame()
+    scaling = fit_scaling(frame, ["spend_copy", "spend"])
+    kept, _ = drop_correlated_features(
+        scaling, apply_scaling(frame, scaling.parameters), max_correlation=0.9
+    )
+    assert kept.feature_names == ["spend_copy"]
+    assert kept.dropped["reason"].tolist() == ["correlated with spend_copy (r=1.00)"]
+
+
+def test_a_threshold_of_one_keeps_everything():
+    frame = _correlated_frame()
+    scaling = fit_scaling(frame, ["spend", "spend_copy"])
+    x = apply_scaling(frame, scaling.parameters)
+    kept, x_kept = drop_correlated_features(scaling, x, max_correlation=1.0)
+    assert kept.feature_names == ["spend", "spend_copy"]
+    assert x_kept.shape == x.shape

@@ -1,0 +1,32 @@
+{#- The dates features are computed at. Grain: one row per cutoff_date.
+    - the current cutoff: as_of_date (what the segments and scores describe);
+    - the training cutoff: as_of_date - prediction_horizon_days, so that models predicting the
+      next horizon (churn, value) learn from features that were known back then and labels that
+      happened after, never from the future. -#}
+with
+
+run_date as (
+
+    select as_of_date from {{ ref('int_as_of_date') }}
+
+),
+
+cutoffs as (
+
+    select
+        as_of_date as cutoff_date,
+        'current' as cutoff_role
+    from run_date
+    {%- if var('prediction_horizon_days') | int > 0 %}
+
+    union all
+
+    select
+        cast({{ dbt.dateadd('day', -(var('prediction_horizon_days') | int), 'as_of_date') }} as date) as cutoff_date,
+        'training' as cutoff_role
+    from run_date
+    {%- endif %}
+
+)
+
+select * from cutoffs

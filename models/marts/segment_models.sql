@@ -1,0 +1,95 @@
+{#- The model registry: every model fitted in this warehouse, with its settings, features,
+    metrics and training window; the one scoring customers now is flagged. -#}
+with
+
+history as (
+
+    select * from {{ ref('segment_model_history') }}
+
+),
+
+current_model as (
+
+    select distinct model_id from {{ ref('segment_model_fit') }}
+
+),
+
+metrics as (
+
+    {{ pivot_model_metrics('history') }}
+
+),
+
+recorded as (
+
+    select
+        model_id,
+        min(recorded_at) as trained_at
+    from history
+    group by model_id
+
+),
+
+parameters as (
+
+    select
+        model_id,
+        {{ dbt.listagg("metric || '=' || text_value", "'; '", "order by metric") }} as parameters
+    from history
+    where record_type = 'parameter' and metric not in ('numeric_features', 'log1p_features', 'categorical_features')
+    group by model_id
+
+),
+
+features_used as (
+
+    select
+        model_id,
+        {{ dbt.listagg("feature", "', '", "order by position") }} as features_used
+    from history
+    where record_type = 'scaling'
+    group by model_id
+
+),
+
+final as (
+
+    select
+        metrics.model_id,
+        metrics.algorithm,
+        metrics.as_of_date as training_as_of_date,
+        recorded.trained_at,
+        metrics.k,
+        metrics.training_customers,
+        metrics.fit_sample_customers,
+        metrics.silhouette,
+        metrics.davies_bouldin,
+        metrics.calinski_harabasz,
+        metrics.stability,
+        metrics.holdout_ari,
+        metrics.min_segment_share,
+        metrics.inertia,
+        metrics.outlier_share,
+        metrics.reconstruction_mse,
+        metrics.ari_vs_kmeans,
+        metrics.fit_seconds,
+        metrics.previous_model_id,
+        metrics.segments_matched,
+        metrics.segments_new,
+        metrics.segments_vanished,
+        features_used.features_used,
+        parameters.parameters,
+        current_model.model_id is not null as is_current
+    from metrics
+    inner join recorded
+        on metrics.model_id = recorded.model_id
+    left join features_used
+        on metrics.model_id = features_used.model_id
+    left join parameters
+        on metrics.model_id = parameters.model_id
+    left join current_model
+        on metrics.model_id = current_model.model_id
+
+)
+
+select * from final
