@@ -3,7 +3,7 @@
 from threadpoolctl import threadpool_limits
 
 from customer_segmentation.dbt_io import read_relation_if_exists, to_pandas
-from customer_segmentation.refit_policy import decide_refit
+from customer_segmentation.refit_policy import decide_refit, latest_retrain_reason
 from customer_segmentation.segmentation import PreviousModel, fit_segmentation
 from customer_segmentation.settings import SegmentationSettings
 
@@ -12,7 +12,15 @@ def model(dbt, session):
     dbt.config(materialized="table")
     settings = SegmentationSettings.from_json(dbt.config.get("segmentation_settings"))
     current = read_relation_if_exists(session, str(dbt.this))
-    decision = decide_refit(current, settings, force=bool(dbt.config.get("retrain")))
+    # The monitoring mart of the previous run says whether the policy asks for a refit. It is
+    # read by name, not ref(): it is downstream of this model.
+    monitoring = read_relation_if_exists(session, dbt.config.get("monitoring_relation"))
+    decision = decide_refit(
+        current,
+        settings,
+        force=dbt.config.get("retrain") in (True, "True", "true"),
+        policy_reason=latest_retrain_reason(monitoring),
+    )
     print(f"segment model: {decision.reason}", flush=True)
     if not decision.refit:
         return current

@@ -4,6 +4,8 @@
   write the HTML report.
 - build: run `dbt build` with extra dbt arguments, then print the results.
 - summary: print the segment summary of the warehouse.
+- backfill: build the pipeline for a list of past dates (monthly or weekly), oldest first, so
+  that segment history, migration and monitoring cover them; one progress line per date.
 - report: write the self-contained HTML segment report (see customer_segmentation.report).
 - demo-data: write a demo shop of any size (see customer_segmentation.demo_data).
 """
@@ -17,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 DEFAULT_WAREHOUSE = "warehouse/customer_segmentation.duckdb"
@@ -73,6 +76,83 @@ def ensure_demo_data(directory: Path, customers: int, seed: int) -> None:
     marker.write_text(json.dumps(parameters))
     summary = ", ".join(f"{table} {rows:,}" for table, rows in counts.items())
     _step(f"demo data written in {time.perf_counter() - started:.1f} s: {summary}")
+
+
+def latest_monitoring(database: Path) -> dict | None:
+    """The latest row of marts.segment_monitoring (as_of_date, status, reason), if any."""
+    import duckdb
+
+    if not database.exists():
+        return None
+    with duckdb.connect(str(database), read_only=True) as connection:
+        exists = connection.sql(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'marts' and table_name = 'segment_monitoring'"
+        ).fetchall()[0][0]
+        if not exists:
+            return None
+        rows = connection.sql(
+            "select as_of_date, status, reason, model_id from marts.segment_monitoring "
+            "order by as_of_date desc limit 1"
+        ).fetchall()
+    if not rows:
+        return None
+    as_of_date, status, reason, model_id = rows[0]
+    return {"as_of_date": as_of_date, "status": status, "reason": reason, "model_id": model_id}
+
+
+def build_with_policy(variables: dict, extra_arguments: list[str] | None = None) -> dict | None:
+    """dbt build with these vars; with auto_retrain, refit at once when monitoring says so.
+
+    Returns the latest monitoring row after the build(s).
+    """
+    arguments = ["build", "--vars", json.dumps(variables), *(extra_arguments or [])]
+    run_dbt(arguments)
+    status = latest_monitoring(warehouse_path())
+    if variables.get("auto_retrain") and status and status["status"] == "retrain":
+        _step(f"monitoring says retrain ({status['reason']}): refitting now (auto_retrain)")
+        arguments[2] = json.dumps({**variables, "retrain": True})
+        run_dbt(arguments)
+        status = latest_monitoring(warehouse_path())
+    return status
+
+
+def backfill_dates(start: date, end: date, every: str) -> list[date]:
+    """Dates from start to end inclusive, every month (same day) or every week."""
+    if end < start:
+        raise SystemExit(f"backfill: --to {end} is before --from {start}")
+    dates = []
+    current = start
+    while current <= end:
+        dates.append(current)
+        if every == "week":
+            current = current + timedelta(days=7)
+        else:
+            month = current.month % 12 + 1
+            year = current.year + (current.month == 12)
+            current = current.replace(year=year, month=month)
+    return dates
+
+
+def backfill(dates: list[date], variables: dict, extra_arguments: list[str]) -> None:
+    """Build every date in turn, printing one progress line per date."""
+    database = warehouse_path()
+    for index, as_of_date in enumerate(dates, start=1):
+        started = time.perf_counter()
+        status = build_with_policy(
+            {**variables, "as_of_date": as_of_date.isoformat()}, extra_arguments
+        )
+        summary = (
+            f"model {status['model_id']}, monitoring {status['status']} ({status['reason']})"
+            if status
+            else "no monitoring row"
+        )
+        print(
+            f"[{index}/{len(dates)}] as_of_date {as_of_date}: built in "
+            f"{time.perf_counter() - started:.0f} s; {summary}",
+            flush=True,
+        )
+    print_summary(database)
 
 
 def print_summary(database: Path) -> None:
@@ -148,22 +228,33 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--data-dir", type=Path, default=Path(DEFAULT_DEMO_DIR))
     build = commands.add_parser("build", help="dbt build, then print the results")
-    build.add_argument("dbt_arguments", nargs=argparse.REMAINDER)
+    build.add_argument("--vars", default="{}", help="dbt vars as JSON or YAML-like JSON")
+    back = commands.add_parser("backfill", help="build a list of past dates, oldest first")
+    back.add_argument("--from", dest="start", type=date.fromisoformat, required=True)
+    back.add_argument("--to", dest="end", type=date.fromisoformat, required=True)
+    back.add_argument("--every", choices=["month", "week"], default="month")
+    back.add_argument("--vars", default="{}", help="other dbt vars, as JSON")
     commands.add_parser("summary", help="print the results of the last build")
     commands.add_parser("report", help="write the HTML segment report (see --help)")
     commands.add_parser("demo-data", help="write a demo shop (see --help)")
-    arguments = parser.parse_args(argv)
+    # Arguments this command does not know are handed to dbt (build and backfill only).
+    arguments, dbt_arguments = parser.parse_known_args(argv)
+    if dbt_arguments and arguments.command not in ("build", "backfill"):
+        parser.error(f"unrecognized arguments: {' '.join(dbt_arguments)}")
 
     if arguments.command == "summary":
         print_summary(warehouse_path())
         return 0
     started = time.perf_counter()
+    if arguments.command == "backfill":
+        dates = backfill_dates(arguments.start, arguments.end, arguments.every)
+        backfill(dates, json.loads(arguments.vars), dbt_arguments)
+        return 0
     if arguments.command == "demo":
         ensure_demo_data(arguments.data_dir, arguments.customers, arguments.seed)
-        dbt_arguments = ["build", "--vars", json.dumps({"raw_data_path": str(arguments.data_dir)})]
+        build_with_policy({"raw_data_path": str(arguments.data_dir)})
     else:
-        dbt_arguments = ["build", *arguments.dbt_arguments]
-    run_dbt(dbt_arguments)
+        build_with_policy(json.loads(arguments.vars), dbt_arguments)
     print_summary(warehouse_path())
     if arguments.command == "demo":
         from customer_segmentation.report import main as report_main

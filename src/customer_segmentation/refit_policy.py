@@ -40,6 +40,20 @@ def previous_parameters(artifacts: pd.DataFrame) -> dict[str, object]:
     return parameters
 
 
+def latest_retrain_reason(monitoring: pd.DataFrame | None) -> str | None:
+    """The reason of the latest monitoring row when its status is `retrain`, else None.
+
+    Input: marts.segment_monitoring as pandas (as_of_date, status, reason), or None before the
+    first run.
+    """
+    if monitoring is None or monitoring.empty:
+        return None
+    latest = monitoring.sort_values("as_of_date").iloc[-1]
+    if latest["status"] != "retrain":
+        return None
+    return f"{latest['reason']} (monitoring of {pd.Timestamp(latest['as_of_date']).date()})"
+
+
 def decide_refit(
     previous_artifacts: pd.DataFrame | None,
     settings: SegmentationSettings,

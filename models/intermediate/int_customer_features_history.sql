@@ -1,0 +1,26 @@
+{#- The feature table of every run date, kept across runs: monitoring compares today's features
+    with those of the model's training date. Rerunning a date replaces that date's rows, so
+    --full-refresh and a rerun give the same rows for the dates they cover. -#}
+{{ config(materialized='incremental', unique_key='cutoff_date', incremental_strategy='delete+insert') }}
+
+with
+
+features as (
+
+    select * from {{ ref('int_customer_features') }}
+
+),
+
+final as (
+
+    select
+        as_of_date as cutoff_date,
+        customer_id,
+        {%- for feature in customer_numeric_features() %}
+        {{ feature }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from features
+
+)
+
+select * from final

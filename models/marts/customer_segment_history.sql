@@ -1,0 +1,26 @@
+{#- Every customer's segment at every run date, kept across runs. Rerunning a date replaces that
+    date's rows. -#}
+{{ config(materialized='incremental', unique_key='as_of_date', incremental_strategy='delete+insert') }}
+
+with
+
+customer_segments as (
+
+    select * from {{ ref('customer_segments') }}
+
+),
+
+final as (
+
+    select
+        customer_id,
+        as_of_date,
+        segment_id,
+        segment_name,
+        model_id,
+        monetary
+    from customer_segments
+
+)
+
+select * from final
