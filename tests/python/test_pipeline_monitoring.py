@@ -212,6 +212,6 @@ def test_segment_ids_survive_the_refit(replay):
     april = history[history["as_of_date"] == pd.Timestamp("2026-04-01")]
     may = history[history["as_of_date"] == pd.Timestamp("2026-05-01")]
     both = april.merge(may, on="customer_id", suffixes=("_april", "_may"))
-    original = both[both["customer_id"] < ID_OFFSET]
+    original = both[both["customer_id"].astype("int64") < ID_OFFSET]
     kept = (original["segment_id_april"] == original["segment_id_may"]).mean()
     assert kept >= 0.8, f"only {kept:.0%} of the original customers kept their segment id"
