@@ -3,25 +3,12 @@ with
 artifacts as (
 
     select * from {{ ref('segment_model_fit') }}
-    where record_type = 'k_candidate'
 
 ),
 
 final as (
 
-    select
-        model_id,
-        k,
-        max(case when metric = 'silhouette' then value end) as silhouette,
-        max(case when metric = 'davies_bouldin' then value end) as davies_bouldin,
-        max(case when metric = 'calinski_harabasz' then value end) as calinski_harabasz,
-        max(case when metric = 'stability' then value end) as stability,
-        max(case when metric = 'inertia' then value end) as inertia,
-        max(case when metric = 'min_segment_share' then value end) as min_segment_share,
-        coalesce(max(case when metric = 'is_eligible' then value end), 1) = 1 as is_eligible,
-        max(case when metric = 'is_chosen' then value end) = 1 as is_chosen
-    from artifacts
-    group by model_id, k
+    {{ pivot_k_candidates('artifacts') }}
 
 )
 
