@@ -17,7 +17,7 @@ final as (
         as_of_date as cutoff_date,
         customer_id,
         {%- for feature in customer_numeric_features() %}
-        {{ feature }}{% if not loop.last %},{% endif %}
+            {{ feature }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from features
 

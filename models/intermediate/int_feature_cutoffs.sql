@@ -19,12 +19,12 @@ cutoffs as (
     from run_date
     {%- if var('prediction_horizon_days') | int > 0 %}
 
-    union all
+        union all
 
-    select
-        cast({{ dbt.dateadd('day', -(var('prediction_horizon_days') | int), 'as_of_date') }} as date) as cutoff_date,
-        'training' as cutoff_role
-    from run_date
+        select
+            cast({{ dbt.dateadd('day', -(var('prediction_horizon_days') | int), 'as_of_date') }} as date) as cutoff_date,
+            'training' as cutoff_role
+        from run_date
     {%- endif %}
 
 )

@@ -27,13 +27,13 @@ run_date as (
 long_values as (
     {%- for feature in features %}
 
-    select
-        '{{ feature }}' as feature,
-        history.cutoff_date,
-        history.customer_id,
-        cast(history.{{ feature }} as {{ type_double() }}) as feature_value
-    from history
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ feature }}' as feature,
+            history.cutoff_date,
+            history.customer_id,
+            cast(history.{{ feature }} as {{ type_double() }}) as feature_value
+        from history
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
 ),
@@ -78,9 +78,10 @@ bin_edges as (
 
 ),
 
-{#- Both samples are binned by the same edges: the lowest bin whose upper edge holds the value,
-    the top bin above every edge, bin 0 for missing values. -#}
 binned as (
+
+    {#- Both samples are binned by the same edges: the lowest bin whose upper edge holds the
+        value, the top bin above every edge, bin 0 for missing values. -#}
 
     select
         sample_values.sample_name,
@@ -91,9 +92,15 @@ binned as (
             else coalesce(min(bin_edges.bin), 10)
         end as bin
     from (
-        select 'training' as sample_name, training_values.* from training_values
+        select
+            'training' as sample_name,
+            training_values.*
+        from training_values
         union all
-        select 'current' as sample_name, current_values.* from current_values
+        select
+            'current' as sample_name,
+            current_values.*
+        from current_values
     ) as sample_values
     left join bin_edges
         on

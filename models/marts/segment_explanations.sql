@@ -22,10 +22,10 @@ rules as (
         model_id,
         segment_id,
         position as rule_rank,
-        max(text_value) as rule,
+        max(text_value) as rule,  -- noqa: RF04
         max(case when metric = 'coverage' then value end) as coverage,
         max(case when metric = 'precision' then value end) as rule_precision,
-        cast(max(case when metric = 'support' then value end) as {{ dbt.type_int() }}) as support
+        cast(max(case when metric = 'support' then value end) as {{ dbt.type_int() }}) as support  -- noqa: RF04
     from artifacts
     group by model_id, segment_id, position
 

@@ -34,7 +34,7 @@ parameters as (
 
     select
         model_id,
-        {{ dbt.listagg("metric || '=' || text_value", "'; '", "order by metric") }} as parameters
+        {{ dbt.listagg("metric || '=' || text_value", "'; '", "order by metric") }} as parameters  -- noqa: RF04
     from history
     where record_type = 'parameter' and metric not in ('numeric_features', 'log1p_features', 'categorical_features')
     group by model_id

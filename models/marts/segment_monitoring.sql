@@ -53,7 +53,7 @@ most_drifted_feature as (
     from (
         select
             feature,
-            row_number() over (order by psi desc, feature) as psi_rank
+            row_number() over (order by psi desc, feature asc) as psi_rank
         from drift
     ) as ranked_drift
     where psi_rank = 1
@@ -143,19 +143,19 @@ final as (
         case
             when model_age_days > {{ var('monitoring_max_model_age_days') }}
                 then 'the model is ' || cast(model_age_days as {{ dbt.type_string() }})
-                || ' days old (limit {{ var("monitoring_max_model_age_days") }})'
+                    || ' days old (limit {{ var("monitoring_max_model_age_days") }})'
             when max_feature_psi > {{ var('monitoring_psi_retrain') }}
                 then 'feature ' || max_psi_feature || ' drifted: PSI ' || cast(round(max_feature_psi, 3) as {{ dbt.type_string() }})
-                || ' > {{ var("monitoring_psi_retrain") }}'
+                    || ' > {{ var("monitoring_psi_retrain") }}'
             when max_segment_share_shift > {{ var('monitoring_share_shift_retrain') }}
                 then 'a segment''s share moved by ' || cast(round(100 * max_segment_share_shift, 1) as {{ dbt.type_string() }})
-                || ' points since training (limit {{ 100 * var("monitoring_share_shift_retrain") }})'
+                    || ' points since training (limit {{ 100 * var("monitoring_share_shift_retrain") }})'
             when max_feature_psi > {{ var('monitoring_psi_warn') }}
                 then 'feature ' || max_psi_feature || ' is drifting: PSI ' || cast(round(max_feature_psi, 3) as {{ dbt.type_string() }})
-                || ' > {{ var("monitoring_psi_warn") }}'
+                    || ' > {{ var("monitoring_psi_warn") }}'
             when max_segment_share_shift > {{ var('monitoring_share_shift_warn') }}
                 then 'a segment''s share moved by ' || cast(round(100 * max_segment_share_shift, 1) as {{ dbt.type_string() }})
-                || ' points since training'
+                    || ' points since training'
             else 'no drift beyond the warning thresholds'
         end as reason
     from measured
