@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO_ROOT, SHARED_DATA, run_dbt
+from conftest import REPO_ROOT, SHARED_DATA, copy_warehouse, run_dbt
 
 pytestmark = pytest.mark.dbt
 
@@ -70,3 +70,32 @@ def test_segments_are_named_uniquely_and_cover_the_revenue(online_retail_build):
     assert summary["segment_name"].is_unique
     assert summary["share_of_revenue"].sum() == pytest.approx(1.0)
     assert summary["customers"].min() >= 1
+
+
+def test_the_report_builds_on_real_data(online_retail_build, tmp_path):
+    from customer_segmentation.report import write_report
+
+    page = write_report(online_retail_build.database, tmp_path / "report.html")
+    html = page.read_text()
+    assert "Choosing the number of segments" in html
+    assert 'src="http' not in html
+
+
+@pytest.mark.parametrize("algorithm", ["hierarchical", "hdbscan", "autoencoder_kmeans"])
+def test_every_algorithm_builds_on_real_data(algorithm, online_retail_build, tmp_path):
+    database = copy_warehouse(online_retail_build, tmp_path)
+    raw = online_retail_build.database.parent / "raw"
+    run = run_dbt(
+        tmp_path,
+        {"raw_data_path": str(raw), "segmentation_algorithm": algorithm},
+        extra_arguments=("--select", "segment_model_fit+"),
+        database=database,
+    )
+    model = run.query("select * from marts.segment_models where is_current").iloc[0]
+    assert model["algorithm"] == algorithm
+    summary = run.query("select * from marts.segment_summary")
+    assert summary["segment_name"].is_unique
+    assert (
+        summary["customers"].sum()
+        == run.query("select count(*) as n from intermediate.int_customer_features")["n"].iloc[0]
+    )
