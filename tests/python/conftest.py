@@ -51,7 +51,7 @@ def run_dbt(
     completed = subprocess.run(
         [
             str(dbt),
-            command,
+            *command.split(),
             "--vars",
             json.dumps(variables),
             "--target-path",

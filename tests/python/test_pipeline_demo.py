@@ -167,8 +167,7 @@ def test_docs_generate_describes_every_model(demo_build, demo_data, tmp_path):
     run_dbt(
         tmp_path,
         {"raw_data_path": str(demo_data)},
-        command="docs",
-        extra_arguments=("generate",),
+        command="docs generate",
         database=demo_build.database,
     )
     import json
