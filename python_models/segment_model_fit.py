@@ -15,10 +15,13 @@ def model(dbt, session):
     # The monitoring mart of the previous run says whether the policy asks for a refit. It is
     # read by name, not ref(): it is downstream of this model.
     monitoring = read_relation_if_exists(session, dbt.config.get("monitoring_relation"))
+    # dbt's parser misses a dbt.config.get() nested in an expression inside a call's arguments
+    # (and then hands the model no value): keep each get() a plain statement or argument.
+    retrain_requested = dbt.config.get("retrain") in (True, "True", "true")
     decision = decide_refit(
         current,
         settings,
-        force=dbt.config.get("retrain") in (True, "True", "true"),
+        force=retrain_requested,
         policy_reason=latest_retrain_reason(monitoring),
     )
     print(f"segment model: {decision.reason}", flush=True)
