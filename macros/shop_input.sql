@@ -5,27 +5,37 @@
     - warehouse: var raw_schema (and optionally raw_database) names where the tables already are.
 
     Returns a dict: exists (bool), sql (what to select from), columns (lower-case names),
-    location (for messages). The source() call always runs so dbt records the lineage. -#}
+    column_types (lower-case name -> type as the engine reports it), location (for messages) and
+    problem (why the input counts as absent: "was not found at ...", "... is empty (0 bytes)",
+    "... has no rows"). An input that is present but empty counts as absent, with a log line: an
+    optional table is then left out like a missing one, and the required orders stop the build.
+    The source() call always runs so dbt records the lineage. -#}
 {% macro shop_input(table_name) %}
     {%- set source_relation = source('shop', table_name) -%}
     {%- if not execute -%}
-        {{ return({'exists': true, 'sql': source_relation, 'columns': [], 'location': table_name}) }}
+        {{ return({'exists': true, 'sql': source_relation, 'columns': [], 'column_types': {}, 'location': table_name, 'problem': none}) }}
     {%- endif -%}
 
     {%- if var('raw_schema') -%}
+        {%- do validated_identifier_var('raw_schema') -%}
+        {%- do validated_identifier_var('raw_database') -%}
         {%- set relation = adapter.get_relation(
             database=source_relation.database,
             schema=source_relation.schema,
             identifier=source_relation.identifier) -%}
         {%- if relation is none -%}
-            {{ return(absent_shop_input(table_name, source_relation | string)) }}
+            {{ return(absent_shop_input(table_name, 'was not found at ' ~ source_relation)) }}
         {%- endif -%}
-        {%- set columns = [] -%}
+        {%- set column_types = {} -%}
         {%- for column in adapter.get_columns_in_relation(relation) -%}
-            {%- do columns.append(column.name | lower) -%}
+            {%- do column_types.update({column.name | lower: column.dtype | string}) -%}
         {%- endfor -%}
+        {%- if not shop_input_has_rows(relation | string) -%}
+            {{ return(absent_shop_input(table_name, 'at ' ~ relation ~ ' has no rows')) }}
+        {%- endif -%}
         {%- do log("input " ~ table_name ~ ": found at " ~ relation, info=true) -%}
-        {{ return({'exists': true, 'sql': relation, 'columns': columns, 'location': relation | string}) }}
+        {{ return({'exists': true, 'sql': relation, 'columns': column_types.keys() | list, 'column_types': column_types,
+                   'location': relation | string, 'problem': none}) }}
     {%- endif -%}
 
     {%- set directory = validated_raw_data_path() -%}
@@ -33,39 +43,100 @@
         {%- set file_path = directory ~ '/' ~ table_name ~ '.' ~ extension -%}
         {%- set found = run_query("select count(*) from glob(" ~ sql_string_literal(file_path) ~ ")") -%}
         {%- if found.columns[0].values()[0] > 0 -%}
+            {#- A 0-byte file is not a valid Parquet file and reads as one nameless column as CSV:
+                it is checked before any reader touches it. -#}
+            {%- set sized = run_query("select size from read_blob(" ~ sql_string_literal(file_path) ~ ")") -%}
+            {%- if sized.columns[0].values()[0] == 0 -%}
+                {{ return(absent_shop_input(table_name, 'at ' ~ file_path ~ ' is empty (0 bytes)')) }}
+            {%- endif -%}
             {%- if extension == 'parquet' -%}
                 {%- set reader = "read_parquet(" ~ sql_string_literal(file_path) ~ ")" -%}
             {%- else -%}
-                {#- Every CSV column is read as text: staging casts each value and rejects the rows
-                    whose values do not parse, instead of letting type sniffing guess. -#}
-                {%- set reader = "read_csv(" ~ sql_string_literal(file_path) ~ ", header = true, all_varchar = true)" -%}
+                {%- set reader = shop_csv_reader(table_name, file_path) -%}
             {%- endif -%}
             {%- set described = run_query("describe select * from " ~ reader) -%}
-            {%- set columns = [] -%}
+            {%- set column_types = {} -%}
             {%- for column_name in described.columns['column_name'].values() -%}
-                {%- do columns.append(column_name | lower) -%}
+                {%- do column_types.update({column_name | lower: described.columns['column_type'].values()[loop.index0] | string}) -%}
             {%- endfor -%}
+            {%- if not shop_input_has_rows(reader) -%}
+                {{ return(absent_shop_input(table_name, 'at ' ~ file_path ~ ' has no rows (a header only)')) }}
+            {%- endif -%}
             {%- do log("input " ~ table_name ~ ": found at " ~ file_path, info=true) -%}
-            {{ return({'exists': true, 'sql': reader, 'columns': columns, 'location': file_path}) }}
+            {{ return({'exists': true, 'sql': reader, 'columns': column_types.keys() | list, 'column_types': column_types,
+                       'location': file_path, 'problem': none}) }}
         {%- endif -%}
     {%- endfor -%}
-    {{ return(absent_shop_input(table_name, directory ~ '/' ~ table_name ~ '.{parquet,csv}')) }}
+    {{ return(absent_shop_input(table_name, 'was not found at ' ~ directory ~ '/' ~ table_name ~ '.{parquet,csv}')) }}
+{% endmacro %}
+
+
+{#- The reader of one CSV input. Every column is read as text: staging casts each value and
+    rejects the rows whose values do not parse, instead of letting type sniffing guess.
+    The text must be valid in var raw_csv_encoding (default utf-8). DuckDB's reader stops on the
+    first invalid byte with a message about a CSV line; the whole file is checked here first so
+    the build stops with a message that names the input and the way out. -#}
+{% macro shop_csv_reader(table_name, file_path) %}
+    {%- set encoding = validated_raw_csv_encoding() -%}
+    {%- if encoding == 'utf-8' -%}
+        {%- set decoded = run_query("select try(decode(content)) is null from read_blob(" ~ sql_string_literal(file_path) ~ ")") -%}
+        {%- if decoded.columns[0].values()[0] -%}
+            {{ exceptions.raise_compiler_error(
+                "Input " ~ file_path ~ " (" ~ table_name ~ ") is not valid UTF-8 text: it holds bytes that are no UTF-8 character"
+                ~ " (a file saved as Latin-1 / Windows-1252?). Save it as UTF-8, or set var raw_csv_encoding"
+                ~ " (one of utf-8, latin-1, utf-16) to the encoding every CSV input is written in.") }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return("read_csv(" ~ sql_string_literal(file_path) ~ ", header = true, all_varchar = true, encoding = "
+              ~ sql_string_literal(encoding) ~ ")") }}
+{% endmacro %}
+
+
+{% macro shop_input_has_rows(from_clause) %}
+    {%- set probed = run_query("select count(*) from (select 1 as probe from " ~ from_clause ~ " limit 1) as probed") -%}
+    {{ return(probed.columns[0].values()[0] > 0) }}
 {% endmacro %}
 
 
 {#- An absent optional input reads as an empty table: every column is a typed null and the model
     adds `where 1 = 0`. -#}
-{% macro absent_shop_input(table_name, location) %}
-    {%- do log("input " ~ table_name ~ ": not found at " ~ location ~ "; the features that need it are left out", info=true) -%}
-    {{ return({'exists': false, 'sql': '(select 1 as absent_input) as absent_input', 'columns': [], 'location': location}) }}
+{% macro absent_shop_input(table_name, problem) %}
+    {%- if problem.startswith('was not found at ') -%}
+        {%- do log("input " ~ table_name ~ ": " ~ problem[4:] ~ "; the features that need it are left out", info=true) -%}
+    {%- else -%}
+        {%- do log("input " ~ table_name ~ ": the file or table " ~ problem ~ "; treated as absent, the features that need it are left out", info=true) -%}
+    {%- endif -%}
+    {{ return({'exists': false, 'sql': '(select 1 as absent_input) as absent_input', 'columns': [], 'column_types': {},
+               'location': problem, 'problem': problem}) }}
 {% endmacro %}
 
 
 {#- The raw value of one input column, or a typed null when an optional column is absent.
-    A missing required column stops the build with a message naming the input and the column. -#}
-{% macro shop_column(shop_table, column_name, required=false, data_type=none) -%}
-    {%- if not execute or column_name in shop_table.columns -%}
+    A missing required column, or a column whose type cannot hold what the contract expects,
+    stops the build with a message naming the input, the column and the problem.
+    expects: id (text or a whole number), number, timestamp, text (any scalar) or none. -#}
+{% macro shop_column(shop_table, column_name, required=false, data_type=none, expects=none) -%}
+    {%- if not execute -%}
         {{ adapter.quote(column_name) }}
+    {%- elif column_name in shop_table.columns -%}
+        {%- set found_type = shop_table.column_types[column_name] -%}
+        {%- set problem = shop_column_type_problem(found_type, expects) -%}
+        {%- if problem -%}
+            {{ exceptions.raise_compiler_error(
+                "Input " ~ shop_table.location ~ " column '" ~ column_name ~ "' has type " ~ found_type ~ ": " ~ problem) }}
+        {%- endif -%}
+        {%- if expects == 'id' and modules.re.match('(float|double|real)', found_type | lower) -%}
+            {#- pandas writes integer ids with gaps as floats: 1001.0 is read as the id 1001, so
+                it matches the same id written as an integer or as text in another input. -#}
+            case
+                when {{ adapter.quote(column_name) }} = floor({{ adapter.quote(column_name) }})
+                    and abs({{ adapter.quote(column_name) }}) < 1e15
+                    then cast(cast({{ adapter.quote(column_name) }} as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }})
+                else cast({{ adapter.quote(column_name) }} as {{ dbt.type_string() }})
+            end
+        {%- else -%}
+            {{ adapter.quote(column_name) }}
+        {%- endif -%}
     {%- elif required and shop_table.exists -%}
         {{ exceptions.raise_compiler_error(
             "Input " ~ shop_table.location ~ " has no column '" ~ column_name ~ "', which the input contract requires. Columns found: "
@@ -74,6 +145,34 @@
         cast(null as {{ data_type or dbt.type_string() }})
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- Why a column of this type cannot hold what the contract expects, or none. Text columns are
+    always accepted (every value is cast and checked row by row); typed columns must be of a
+    compatible kind. Float ids are accepted and read as whole numbers where they are whole. -#}
+{% macro shop_column_type_problem(found_type, expects) %}
+    {%- set type_name = found_type | lower | trim -%}
+    {%- set is_text = modules.re.match('(varchar|string|text|char|character|nvarchar|bpchar)\\b', type_name) -%}
+    {%- set is_whole = modules.re.match('(tinyint|smallint|int|integer|bigint|hugeint|utinyint|usmallint|uinteger|ubigint|uhugeint|int1|int2|int4|int8|long|short|byte)\\b', type_name)
+        or modules.re.fullmatch('(decimal|numeric)\\(\\s*[0-9]+\\s*,\\s*0\\s*\\)', type_name) -%}
+    {%- set is_number = is_whole or modules.re.match('(decimal|numeric|float|double|real)\\b', type_name) -%}
+    {%- set is_temporal = modules.re.match('(date|timestamp|datetime)', type_name) -%}
+    {%- set is_nested_or_binary = modules.re.search('(struct|map|union|array|list|blob|binary|bytea|\\[\\])', type_name) -%}
+    {%- if expects is none -%}
+        {{ return(none) }}
+    {%- elif is_nested_or_binary -%}
+        {{ return("a nested or binary value cannot be read as a single value.") }}
+    {%- elif is_text -%}
+        {{ return(none) }}
+    {%- elif expects == 'id' and not (is_whole or modules.re.match('(float|double|real)\\b', type_name)) -%}
+        {{ return("an identifier must be text or a whole number.") }}
+    {%- elif expects == 'number' and not is_number -%}
+        {{ return("the input contract expects a number (or text holding one).") }}
+    {%- elif expects == 'timestamp' and not is_temporal -%}
+        {{ return("the input contract expects a date or timestamp (or text holding one).") }}
+    {%- endif -%}
+    {{ return(none) }}
+{% endmacro %}
 
 
 {% macro sql_string_literal(value) -%}
@@ -94,4 +193,47 @@
         {%- endif -%}
     {%- endfor -%}
     {{ return(path.rstrip('/')) }}
+{% endmacro %}
+
+
+{#- raw_schema and raw_database name warehouse objects. dbt quotes identifiers but does not escape
+    a quote inside one, so only letters, digits and underscores are accepted. Null passes. -#}
+{% macro validated_identifier_var(name) %}
+    {%- set value = var(name, none) -%}
+    {%- if value is none or (value | string | trim) == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if value is not string or not modules.re.fullmatch('[A-Za-z0-9_]+', value) -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " may only contain letters, digits and underscores, got " ~ (value | string | tojson)) }}
+    {%- endif -%}
+    {{ return(value) }}
+{% endmacro %}
+
+
+{#- A numeric var rendered as a SQL number literal, after checking that it is one: a number, or
+    text that is a plain decimal number, at least `minimum` (and whole when `whole`). -#}
+{% macro validated_number_var(name, minimum=none, whole=false) %}
+    {%- set value = var(name) -%}
+    {%- set text = value | string | trim -%}
+    {%- if value is boolean or value is none or not modules.re.fullmatch('[0-9]+(\\.[0-9]+)?', text) -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a non-negative number, got " ~ (text | tojson)) }}
+    {%- endif -%}
+    {%- if whole and '.' in text -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a whole number, got " ~ (text | tojson)) }}
+    {%- endif -%}
+    {%- if minimum is not none and (text | float) < minimum -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be at least " ~ minimum ~ ", got " ~ (text | tojson)) }}
+    {%- endif -%}
+    {{ return(text) }}
+{% endmacro %}
+
+
+{#- The encoding CSV inputs are read in; one of the encodings DuckDB's CSV reader knows. -#}
+{% macro validated_raw_csv_encoding() %}
+    {%- set encoding = var('raw_csv_encoding', 'utf-8') | string | lower | trim -%}
+    {%- set known = {'utf-8': 'utf-8', 'utf8': 'utf-8', 'latin-1': 'latin-1', 'latin1': 'latin-1', 'iso-8859-1': 'latin-1', 'utf-16': 'utf-16', 'utf16': 'utf-16'} -%}
+    {%- if encoding not in known -%}
+        {{ exceptions.raise_compiler_error("var raw_csv_encoding must be one of utf-8, latin-1, utf-16, got " ~ (encoding | tojson)) }}
+    {%- endif -%}
+    {{ return(known[encoding]) }}
 {% endmacro %}

@@ -53,7 +53,6 @@ segments as (
 scaling_wide as (
 
     select
-        max(model_id) as model_id,
         max(clip_limit) as clip_limit
         {%- for dimension in dimensions %},
         max(case when position = {{ loop.index }} then fill_value end) as fill_{{ loop.index }},
@@ -64,11 +63,12 @@ scaling_wide as (
 
 ),
 
-{#- Segments come from the segment list, so a model with no dimensions (one segment) still
-    assigns every customer. -#}
+{#- Segments (and the model id) come from the segment list, so a model with no dimensions (one
+    segment, empty scaling table) still assigns every customer. -#}
 centroids_wide as (
 
     select
+        segments.model_id,
         segments.segment_id
         {%- for dimension in dimensions %},
         max(case when centroids.position = {{ loop.index }} then centroids.centroid_value end) as centroid_{{ loop.index }}
@@ -76,15 +76,14 @@ centroids_wide as (
     from segments
     left join centroids
         on segments.segment_id = centroids.segment_id
-    group by segments.segment_id
+    group by segments.model_id, segments.segment_id
 
 ),
 
 scaled as (
 
     select
-        features.customer_id,
-        scaling_wide.model_id
+        features.customer_id
         {%- for dimension in dimensions %},
         {%- if dimension.transform == 'one_hot' %}
         case
@@ -112,7 +111,7 @@ distances as (
 
     select
         scaled.customer_id,
-        scaled.model_id,
+        centroids_wide.model_id,
         centroids_wide.segment_id,
         sqrt(
             0

@@ -8,17 +8,17 @@ with
 source_rows as (
 
     select
-        cast({{ shop_column(customers_input, 'customer_id', required=true) }} as {{ dbt.type_string() }})
+        cast({{ shop_column(customers_input, 'customer_id', required=true, expects='id') }} as {{ dbt.type_string() }})
             as raw_customer_id,
-        cast({{ shop_column(customers_input, 'signup_at') }} as {{ dbt.type_string() }}) as raw_signup_at,
-        cast({{ shop_column(customers_input, 'birth_date') }} as {{ dbt.type_string() }}) as raw_birth_date,
-        cast({{ shop_column(customers_input, 'gender') }} as {{ dbt.type_string() }}) as raw_gender,
-        cast({{ shop_column(customers_input, 'country') }} as {{ dbt.type_string() }}) as raw_country,
-        cast({{ shop_column(customers_input, 'city') }} as {{ dbt.type_string() }}) as raw_city,
-        cast({{ shop_column(customers_input, 'acquisition_channel') }} as {{ dbt.type_string() }})
+        cast({{ shop_column(customers_input, 'signup_at', expects='timestamp') }} as {{ dbt.type_string() }}) as raw_signup_at,
+        cast({{ shop_column(customers_input, 'birth_date', expects='timestamp') }} as {{ dbt.type_string() }}) as raw_birth_date,
+        cast({{ shop_column(customers_input, 'gender', expects='text') }} as {{ dbt.type_string() }}) as raw_gender,
+        cast({{ shop_column(customers_input, 'country', expects='text') }} as {{ dbt.type_string() }}) as raw_country,
+        cast({{ shop_column(customers_input, 'city', expects='text') }} as {{ dbt.type_string() }}) as raw_city,
+        cast({{ shop_column(customers_input, 'acquisition_channel', expects='text') }} as {{ dbt.type_string() }})
             as raw_acquisition_channel,
-        cast({{ shop_column(customers_input, 'email') }} as {{ dbt.type_string() }}) as raw_email,
-        cast({{ shop_column(customers_input, 'full_name') }} as {{ dbt.type_string() }}) as raw_full_name
+        cast({{ shop_column(customers_input, 'email', expects='text') }} as {{ dbt.type_string() }}) as raw_email,
+        cast({{ shop_column(customers_input, 'full_name', expects='text') }} as {{ dbt.type_string() }}) as raw_full_name
     from {{ customers_input.sql }}
 
 ),

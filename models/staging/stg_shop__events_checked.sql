@@ -1,19 +1,26 @@
 {#- Every raw browsing event, typed, with the reason it is rejected (null when kept).
     Anonymous events (no customer_id) cannot describe a customer and are rejected with a reason. -#}
 {%- set events_input = shop_input('events') -%}
+{#- One event lasting longer than a day is a tab left open or a broken timer (NaN and infinity
+    compare above any number on DuckDB, Spark and Postgres, so they land here too). -#}
+{%- set max_event_duration_seconds = 86400 -%}
 
 with
 
 source_rows as (
 
     select
-        cast({{ shop_column(events_input, 'customer_id', required=true) }} as {{ dbt.type_string() }})
+        cast({{ shop_column(events_input, 'customer_id', required=true, expects='id') }} as {{ dbt.type_string() }})
             as raw_customer_id,
-        cast({{ shop_column(events_input, 'session_id', required=true) }} as {{ dbt.type_string() }}) as raw_session_id,
-        cast({{ shop_column(events_input, 'event_at', required=true) }} as {{ dbt.type_string() }}) as raw_event_at,
-        cast({{ shop_column(events_input, 'event_type', required=true) }} as {{ dbt.type_string() }}) as raw_event_type,
-        cast({{ shop_column(events_input, 'product_id') }} as {{ dbt.type_string() }}) as raw_product_id,
-        cast({{ shop_column(events_input, 'duration_seconds') }} as {{ dbt.type_string() }}) as raw_duration_seconds
+        cast({{ shop_column(events_input, 'session_id', required=true, expects='id') }} as {{ dbt.type_string() }})
+            as raw_session_id,
+        cast({{ shop_column(events_input, 'event_at', required=true, expects='timestamp') }} as {{ dbt.type_string() }})
+            as raw_event_at,
+        cast({{ shop_column(events_input, 'event_type', required=true, expects='text') }} as {{ dbt.type_string() }})
+            as raw_event_type,
+        cast({{ shop_column(events_input, 'product_id', expects='id') }} as {{ dbt.type_string() }}) as raw_product_id,
+        cast({{ shop_column(events_input, 'duration_seconds', expects='number') }} as {{ dbt.type_string() }})
+            as raw_duration_seconds
     from {{ events_input.sql }}
 
 ),
@@ -42,6 +49,7 @@ validated as (
             when customer_id is null then 'missing_customer_id'
             when session_id is null then 'missing_session_id'
             when event_at is null then 'missing_or_unparseable_event_at'
+            when cast(event_at as date) > current_date then 'future_event_at'
             when event_type not in (
                     'page_view', 'product_view', 'search', 'add_to_cart',
                     'remove_from_cart', 'checkout', 'purchase'
@@ -49,6 +57,7 @@ validated as (
             when nullif(trim(raw_duration_seconds), '') is not null and duration_seconds is null
                 then 'unparseable_duration_seconds'
             when duration_seconds < 0 then 'negative_duration_seconds'
+            when duration_seconds > {{ max_event_duration_seconds }} then 'implausible_duration_seconds'
         end as validation_failure,
         row_number() over (partition by raw_fingerprint order by raw_fingerprint) as raw_occurrence
     from typed

@@ -1,21 +1,23 @@
 {#- Every raw order line, typed, with the reason it is rejected (null when kept).
     Identical lines are kept: the same product scanned twice into one order is a real purchase. -#}
 {%- set order_items_input = shop_input('order_items') -%}
+{%- set max_order_amount = validated_number_var('max_order_amount', minimum=1) -%}
 
 with
 
 source_rows as (
 
     select
-        cast({{ shop_column(order_items_input, 'order_id', required=true) }} as {{ dbt.type_string() }})
+        cast({{ shop_column(order_items_input, 'order_id', required=true, expects='id') }} as {{ dbt.type_string() }})
             as raw_order_id,
-        cast({{ shop_column(order_items_input, 'product_id', required=true) }} as {{ dbt.type_string() }})
+        cast({{ shop_column(order_items_input, 'product_id', required=true, expects='id') }} as {{ dbt.type_string() }})
             as raw_product_id,
-        cast({{ shop_column(order_items_input, 'quantity', required=true) }} as {{ dbt.type_string() }})
+        cast({{ shop_column(order_items_input, 'quantity', required=true, expects='number') }} as {{ dbt.type_string() }})
             as raw_quantity,
-        cast({{ shop_column(order_items_input, 'unit_price', required=true) }} as {{ dbt.type_string() }})
+        cast({{ shop_column(order_items_input, 'unit_price', required=true, expects='number') }} as {{ dbt.type_string() }})
             as raw_unit_price,
-        cast({{ shop_column(order_items_input, 'discount_amount') }} as {{ dbt.type_string() }}) as raw_discount_amount
+        cast({{ shop_column(order_items_input, 'discount_amount', expects='number') }} as {{ dbt.type_string() }})
+            as raw_discount_amount
     from {{ order_items_input.sql }}
 
 ),
@@ -33,6 +35,8 @@ typed as (
         nullif(trim(raw_order_id), '') as order_id,
         nullif(trim(raw_product_id), '') as product_id,
         {{ dbt.safe_cast('raw_quantity', dbt.type_int()) }} as quantity,
+        -- A cast to integer rounds 2.5 to 3: the value must be whole as written.
+        {{ dbt.safe_cast('raw_quantity', type_double()) }} as parsed_quantity,
         {{ dbt.safe_cast('raw_unit_price', type_unit_price()) }} as unit_price,
         -- A missing discount means no discount.
         coalesce({{ dbt.safe_cast('raw_discount_amount', type_unit_price()) }}, 0) as discount_amount,
@@ -52,11 +56,18 @@ validated as (
             when typed.order_id is null then 'missing_order_id'
             when typed.product_id is null then 'missing_product_id'
             when typed.quantity is null then 'missing_or_unparseable_quantity'
+            when typed.parsed_quantity != typed.quantity then 'non_integer_quantity'
             when typed.quantity <= 0 then 'non_positive_quantity'
             when typed.unit_price is null then 'missing_or_unparseable_unit_price'
             when typed.unit_price < 0 then 'negative_unit_price'
             when typed.has_unparseable_discount then 'unparseable_discount_amount'
             when typed.discount_amount < 0 then 'negative_discount_amount'
+            -- Compared in floating point: the exact product can overflow decimal(18, 4).
+            when
+                cast(typed.quantity as {{ type_double() }}) * cast(typed.unit_price as {{ type_double() }})
+                > {{ max_order_amount }}
+                or typed.discount_amount > {{ max_order_amount }}
+                then 'implausible_line_amount'
             when staged_orders.order_id is null then 'order_not_staged'
         end as rejection_reason
     from typed

@@ -1,22 +1,29 @@
 {#- Every raw order row, typed, with the reason it is rejected (null when it is kept).
     stg_shop__orders keeps the good rows, stg_shop__orders_rejected the others: together they
-    account for every input row. -#}
+    account for every input row. Orders are the one required input: absent or empty, they stop
+    the build. -#}
 {%- set orders_input = shop_input('orders') -%}
 {%- if execute and not orders_input.exists -%}
-    {{ exceptions.raise_compiler_error("The required input 'orders' was not found at " ~ orders_input.location ~ ". Point var raw_data_path (files) or raw_schema (warehouse tables) at your data.") }}
+    {{ exceptions.raise_compiler_error("The required input 'orders' " ~ orders_input.problem ~ ". Point var raw_data_path (files) or raw_schema (warehouse tables) at your data; at least one order row is needed.") }}
 {%- endif -%}
+{%- set max_order_amount = validated_number_var('max_order_amount', minimum=1) -%}
+{#- null earliest_order_date: no lower bound. -#}
+{%- set earliest_order_date = date_var_literal('earliest_order_date') or "cast('0001-01-01' as date)" -%}
 
 with
 
 source_rows as (
 
     select
-        cast({{ shop_column(orders_input, 'order_id', required=true) }} as {{ dbt.type_string() }}) as raw_order_id,
-        cast({{ shop_column(orders_input, 'customer_id', required=true) }} as {{ dbt.type_string() }})
+        cast({{ shop_column(orders_input, 'order_id', required=true, expects='id') }} as {{ dbt.type_string() }})
+            as raw_order_id,
+        cast({{ shop_column(orders_input, 'customer_id', required=true, expects='id') }} as {{ dbt.type_string() }})
             as raw_customer_id,
-        cast({{ shop_column(orders_input, 'ordered_at', required=true) }} as {{ dbt.type_string() }}) as raw_ordered_at,
-        cast({{ shop_column(orders_input, 'amount', required=true) }} as {{ dbt.type_string() }}) as raw_amount,
-        cast({{ shop_column(orders_input, 'status') }} as {{ dbt.type_string() }}) as raw_status
+        cast({{ shop_column(orders_input, 'ordered_at', required=true, expects='timestamp') }} as {{ dbt.type_string() }})
+            as raw_ordered_at,
+        cast({{ shop_column(orders_input, 'amount', required=true, expects='number') }} as {{ dbt.type_string() }})
+            as raw_amount,
+        cast({{ shop_column(orders_input, 'status', expects='text') }} as {{ dbt.type_string() }}) as raw_status
     from {{ orders_input.sql }}
 
 ),
@@ -57,8 +64,14 @@ validated as (
             when customer_id is null then 'missing_customer_id'
             when nullif(trim(raw_ordered_at), '') is null then 'missing_ordered_at'
             when ordered_at is null then 'unparseable_ordered_at'
+            -- Dated after the day of the build: a clock or export error, not an order yet.
+            when cast(ordered_at as date) > current_date then 'future_ordered_at'
+            -- Before var earliest_order_date: a placeholder such as 1900-01-01 or 1970-01-01.
+            when cast(ordered_at as date) < {{ earliest_order_date }} then 'implausible_ordered_at'
             when nullif(trim(raw_amount), '') is null then 'missing_amount'
             when amount is null then 'unparseable_amount'
+            -- Beyond var max_order_amount either way: a typo or a test order, not a purchase.
+            when abs(amount) > {{ max_order_amount }} then 'implausible_amount'
             when status_text is not null and status_text != '' and mapped_status is null
                 then 'unknown_status'
         end as validation_failure,

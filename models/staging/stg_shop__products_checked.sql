@@ -6,11 +6,11 @@ with
 source_rows as (
 
     select
-        cast({{ shop_column(products_input, 'product_id', required=true) }} as {{ dbt.type_string() }})
+        cast({{ shop_column(products_input, 'product_id', required=true, expects='id') }} as {{ dbt.type_string() }})
             as raw_product_id,
-        cast({{ shop_column(products_input, 'category') }} as {{ dbt.type_string() }}) as raw_category,
-        cast({{ shop_column(products_input, 'brand') }} as {{ dbt.type_string() }}) as raw_brand,
-        cast({{ shop_column(products_input, 'list_price') }} as {{ dbt.type_string() }}) as raw_list_price
+        cast({{ shop_column(products_input, 'category', expects='text') }} as {{ dbt.type_string() }}) as raw_category,
+        cast({{ shop_column(products_input, 'brand', expects='text') }} as {{ dbt.type_string() }}) as raw_brand,
+        cast({{ shop_column(products_input, 'list_price', expects='number') }} as {{ dbt.type_string() }}) as raw_list_price
     from {{ products_input.sql }}
 
 ),

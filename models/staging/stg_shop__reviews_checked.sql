@@ -6,12 +6,13 @@ with
 source_rows as (
 
     select
-        cast({{ shop_column(reviews_input, 'customer_id', required=true) }} as {{ dbt.type_string() }})
+        cast({{ shop_column(reviews_input, 'customer_id', required=true, expects='id') }} as {{ dbt.type_string() }})
             as raw_customer_id,
-        cast({{ shop_column(reviews_input, 'product_id') }} as {{ dbt.type_string() }}) as raw_product_id,
-        cast({{ shop_column(reviews_input, 'rating', required=true) }} as {{ dbt.type_string() }}) as raw_rating,
-        cast({{ shop_column(reviews_input, 'review_text') }} as {{ dbt.type_string() }}) as raw_review_text,
-        cast({{ shop_column(reviews_input, 'reviewed_at', required=true) }} as {{ dbt.type_string() }})
+        cast({{ shop_column(reviews_input, 'product_id', expects='id') }} as {{ dbt.type_string() }}) as raw_product_id,
+        cast({{ shop_column(reviews_input, 'rating', required=true, expects='number') }} as {{ dbt.type_string() }})
+            as raw_rating,
+        cast({{ shop_column(reviews_input, 'review_text', expects='text') }} as {{ dbt.type_string() }}) as raw_review_text,
+        cast({{ shop_column(reviews_input, 'reviewed_at', required=true, expects='timestamp') }} as {{ dbt.type_string() }})
             as raw_reviewed_at
     from {{ reviews_input.sql }}
 
@@ -41,6 +42,7 @@ validated as (
             when parsed_rating is null then 'missing_or_unparseable_rating'
             when parsed_rating not in (1, 2, 3, 4, 5) then 'rating_out_of_range'
             when reviewed_at is null then 'missing_or_unparseable_reviewed_at'
+            when cast(reviewed_at as date) > current_date then 'future_reviewed_at'
         end as validation_failure,
         row_number() over (partition by raw_fingerprint order by raw_fingerprint) as raw_occurrence
     from typed
@@ -53,7 +55,10 @@ checked as (
         raw_fingerprint || '-' || cast(raw_occurrence as {{ dbt.type_string() }}) as source_row_key,
         customer_id,
         product_id,
-        cast(parsed_rating as {{ dbt.type_int() }}) as rating,
+        -- Cast only the ratings that passed: a value such as 1e300 does not fit an integer.
+        case
+            when parsed_rating in (1, 2, 3, 4, 5) then cast(parsed_rating as {{ dbt.type_int() }})
+        end as rating,
         review_text,
         reviewed_at,
         raw_customer_id,

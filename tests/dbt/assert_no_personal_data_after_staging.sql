@@ -1,0 +1,13 @@
+-- No personal data outside staging: fails for every relation outside the staging and reference
+-- schemas that has a column named like var personal_data_columns (email, full_name, birth_date,
+-- city), or a text column with values shaped like an e-mail address (first
+-- var personal_data_scan_sample_rows rows). The relations are read from the catalogue when the
+-- test runs, so models added later are checked without changing this file. See the macro
+-- personal_data_findings (macros/generic_tests/) for the rules and other engines.
+--
+-- The references below only order the test after the marts in `dbt build`; a new mart that is
+-- not upstream of them should add a line here, or it is checked as of its previous build.
+-- depends_on: {{ ref('customer_segments') }}
+-- depends_on: {{ ref('segment_summary') }}
+-- depends_on: {{ ref('segment_fairness') }}
+{{ personal_data_findings() }}
