@@ -82,6 +82,19 @@ def test_tables_already_in_the_warehouse_are_read_from_raw_schema(small_shop, tm
     assert counts["segmented"] > 500
     assert counts["basket_features"] == 2
 
+    stale = run_dbt(
+        tmp_path, {"raw_schema": "shop_raw"}, "source freshness", database=database, check=False
+    )
+    assert stale.returncode != 0 and "ERROR STALE freshness of shop.orders" in stale.output
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(
+            "insert into shop_raw.orders by name select max(order_id) + 1 as order_id, "
+            "min(customer_id) as customer_id, current_timestamp::timestamp as ordered_at, "
+            "10.0 as amount, 'completed' as status from shop_raw.orders"
+        )
+    fresh = run_dbt(tmp_path, {"raw_schema": "shop_raw"}, "source freshness", database=database)
+    assert "PASS freshness of shop.orders" in fresh.output
+
 
 def test_a_missing_required_column_stops_the_build_naming_file_and_column(small_shop, tmp_path):
     raw = tmp_path / "raw"
