@@ -132,7 +132,7 @@ PERIOD_COLUMNS = ("to_as_of_date", "as_of_date", "period_end")
 STATUS_COLUMNS = ("status", "alert_status", "check_status", "result")
 FAIRNESS_ATTRIBUTE_COLUMNS = ("attribute", "sensitive_attribute", "dimension")
 FAIRNESS_GROUP_COLUMNS = ("attribute_value", "group_value", "group", "value", "category")
-FAIRNESS_COUNT_COLUMNS = ("customers", "n_customers", "customer_count")
+FAIRNESS_COUNT_COLUMNS = ("segment_customers", "customers", "n_customers", "customer_count")
 STATUS_SEVERITY = {
     "fail": 3,
     "failed": 3,

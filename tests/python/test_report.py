@@ -205,7 +205,8 @@ def _optional_tables(features: pd.DataFrame, profiles: pd.DataFrame) -> dict[str
             )
             .groupby(["segment_id", "attribute", "attribute_value"], as_index=False)
             .size()
-            .rename(columns={"size": "customers"})
+            # The columns of the real mart (models/marts/segment_fairness.sql).
+            .rename(columns={"size": "segment_customers"})
         ),
     }
 
