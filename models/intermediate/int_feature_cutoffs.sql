@@ -2,7 +2,9 @@
     - the current cutoff: as_of_date (what the segments and scores describe);
     - the training cutoff: as_of_date - prediction_horizon_days, so that models predicting the
       next horizon (churn, value) learn from features that were known back then and labels that
-      happened after, never from the future. -#}
+      happened after, never from the future;
+    - the evaluation cutoff: two horizons back, so the churn and value models can be trained one
+      window earlier and scored on the training window as a time hold-out. -#}
 with
 
 run_date as (
@@ -24,6 +26,13 @@ cutoffs as (
         select
             cast({{ dbt.dateadd('day', -(var('prediction_horizon_days') | int), 'as_of_date') }} as date) as cutoff_date,
             'training' as cutoff_role
+        from run_date
+
+        union all
+
+        select
+            cast({{ dbt.dateadd('day', -2 * (var('prediction_horizon_days') | int), 'as_of_date') }} as date) as cutoff_date,
+            'evaluation' as cutoff_role
         from run_date
     {%- endif %}
 

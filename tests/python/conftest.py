@@ -41,6 +41,8 @@ def run_dbt(
     """Run a dbt command from the repo root into `work_dir` (warehouse, target and logs)."""
     work_dir.mkdir(parents=True, exist_ok=True)
     database = database or work_dir / "warehouse.duckdb"
+    # Mart exports go next to the warehouse, never into the repo.
+    variables = {"export_path": str(work_dir / "exports"), **variables}
     environment = {
         **os.environ,
         "DBT_DUCKDB_PATH": str(database),

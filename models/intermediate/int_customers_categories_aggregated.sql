@@ -1,0 +1,58 @@
+{#- What each customer has bought, per product category: the lines of their purchases (completed
+    orders before as_of_date) whose product is in the catalogue with a category. Lines without a
+    catalogued product are left out: they cannot be recommended or compared. Empty when the
+    order_items or products input is absent (the recommendation marts are then empty too).
+    Grain: one row per customer and category bought. -#}
+with
+
+run_date as (
+
+    select as_of_date from {{ ref('int_as_of_date') }}
+
+),
+
+purchases as (
+
+    select
+        orders.order_id,
+        orders.customer_id,
+        orders.ordered_date
+    from {{ ref('int_orders_classified') }} as orders
+    inner join run_date
+        on orders.cutoff_date = run_date.as_of_date
+    where orders.is_purchase
+
+),
+
+order_items as (
+
+    select * from {{ ref('stg_shop__order_items') }}
+
+),
+
+products as (
+
+    select * from {{ ref('stg_shop__products') }}
+    where category is not null
+
+),
+
+final as (
+
+    select
+        purchases.customer_id,
+        products.category,
+        count(distinct purchases.order_id) as orders,
+        count(*) as order_lines,
+        cast(sum(order_items.net_amount) as {{ type_money() }}) as net_spend,
+        max(purchases.ordered_date) as last_bought_date
+    from order_items
+    inner join purchases
+        on order_items.order_id = purchases.order_id
+    inner join products
+        on order_items.product_id = products.product_id
+    group by purchases.customer_id, products.category
+
+)
+
+select * from final

@@ -1,0 +1,74 @@
+{#- Churn risk and expected value of every eligible customer at as_of_date, from the models of
+    python_models/customer_scores_fit. When the models could not be fitted the customer is still
+    here, with null scores and score_status saying why (docs/activation.md). -#}
+{%- set medium_threshold = validated_number_var('churn_risk_medium_threshold') -%}
+{%- set high_threshold = validated_number_var('churn_risk_high_threshold') -%}
+{%- if (medium_threshold | float) > (high_threshold | float) or (high_threshold | float) > 1 -%}
+    {{ exceptions.raise_compiler_error("vars churn_risk_medium_threshold (" ~ medium_threshold ~ ") and churn_risk_high_threshold (" ~ high_threshold ~ ") must satisfy 0 <= medium <= high <= 1") }}
+{%- endif -%}
+
+with
+
+eligible_customers as (
+
+    select
+        customer_id,
+        as_of_date
+    from {{ ref('int_customer_features') }}
+
+),
+
+artifacts as (
+
+    select * from {{ ref('customer_scores_fit') }}
+
+),
+
+scores as (
+
+    select
+        customer_id,
+        churn_probability,
+        expected_value
+    from artifacts
+    where record_type = 'score'
+
+),
+
+model_status as (
+
+    select
+        max(model_id) as model_id,
+        max(case when metric = 'scoring' then text_value end) as score_status
+    from artifacts
+    where record_type = 'status'
+
+),
+
+final as (
+
+    select
+        eligible_customers.customer_id,
+        eligible_customers.as_of_date,
+        scores.churn_probability,
+        case
+            when scores.churn_probability >= {{ high_threshold }} then 'high'
+            when scores.churn_probability >= {{ medium_threshold }} then 'medium'
+            when scores.churn_probability is not null then 'low'
+        end as churn_risk_band,
+        cast(scores.expected_value as {{ type_money() }}) as expected_value_next_period,
+        {{ var('prediction_horizon_days') | int }} as prediction_horizon_days,
+        model_status.model_id,
+        case
+            when scores.customer_id is not null then 'scored'
+            when model_status.score_status = 'scored' then 'not_scored'
+            else model_status.score_status
+        end as score_status
+    from eligible_customers
+    cross join model_status
+    left join scores
+        on eligible_customers.customer_id = scores.customer_id
+
+)
+
+select * from final

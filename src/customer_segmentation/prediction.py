@@ -1,0 +1,643 @@
+"""Churn risk and expected value over the next horizon, learnt without looking into the future.
+
+The dbt models prepare every input in SQL (see docs/activation.md):
+
+- ``examples`` (``int_customers_churn_training_sample``): one row per window and customer, the
+  features at the window's cutoff and what happened in the horizon after it: ``is_churned`` (no
+  completed purchase) and ``next_period_net_spend``. Window ``training`` (cutoff as_of_date -
+  horizon, outcomes up to as_of_date) fits the models that score customers. Window ``evaluation``
+  (cutoff as_of_date - 2 x horizon, outcomes up to the training cutoff) fits the same models once
+  more, and they are scored on the training window: a hold-out one horizon later than anything
+  they learnt from, which is how the scores are used.
+- ``current`` (``int_customers_prediction_features``, role ``current``): the features at
+  as_of_date of every eligible customer; they get the scores.
+- ``windows`` (``int_prediction_windows``): the cutoff of each window and whether the data reach
+  one horizon before it.
+
+Models: a ``HistGradientBoostingClassifier`` calibrated with ``CalibratedClassifierCV`` (sigmoid,
+stratified folds) for churn, a ``HistGradientBoostingRegressor`` (Poisson loss: spend is
+non-negative and skewed; the prediction is an expected value) for next-period net spend. Shallow
+trees (depth 3) and a fixed number of iterations: on a few thousand customers (the demo shop,
+Online Retail) deeper trees and early stopping did worse on the time hold-out, and sigmoid
+calibration was steadier than isotonic. Both models handle missing values natively, so
+``mean_days_between_orders`` (null for one purchase) needs no fill. Seeds are fixed and rows
+sorted by customer_id: the same data give the same scores.
+
+Baselines, fitted on the same windows and scored on the same hold-out:
+
+- ``recency``: churn = a logistic curve of log(1 + recency_days) (monotone, so its AUC is the AUC
+  of recency alone); value = net spend in the horizon before the cutoff.
+- ``rfm``: the classic RFM score, quintiles (1-5) of recency (recent = 5), frequency and monetary
+  summed (3-15), with quintile edges from the fitting window; churn = a logistic curve of the
+  score, value = the mean next-period spend of the score in the fitting window.
+
+A window is skipped, with the reason, when the horizon is 0, the data do not reach one horizon
+before its cutoff, it has fewer than ``min_training_customers`` customers, or fewer than
+MIN_CUSTOMERS_PER_CLASS churned or retained customers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, mean_absolute_error, roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+
+__all__ = [
+    "ARTIFACT_COLUMNS",
+    "DEFAULT_FEATURES",
+    "METHODS",
+    "METRICS",
+    "MIN_CUSTOMERS_PER_CLASS",
+    "FittedPrediction",
+    "PredictionSettings",
+    "WindowCheck",
+    "check_window",
+    "evaluate_methods",
+    "filter_relation",
+    "fit_prediction",
+    "predict",
+    "rfm_scores",
+    "score_customers",
+]
+
+# Features the models may use: behaviour only, never demographics (gender, age band). Absent
+# inputs leave some null for every customer; those are dropped, with the reason.
+DEFAULT_FEATURES: tuple[str, ...] = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "average_order_value",
+    "tenure_days",
+    "mean_days_between_orders",
+    "return_rate",
+    "cancelled_orders",
+    "purchases_last_horizon",
+    "net_spend_last_horizon",
+    "sessions",
+    "browsing_minutes",
+    "product_views_per_session",
+    "cart_abandonment_rate",
+    "category_diversity",
+    "discount_share",
+    "review_count",
+    "mean_rating",
+)
+
+# CalibratedClassifierCV needs each class in every fold; fewer than this and the probabilities of
+# the rare class are noise.
+MIN_CUSTOMERS_PER_CLASS = 25
+
+METHODS = ("model", "recency", "rfm")
+METRICS = ("auc", "brier", "mae", "spearman")
+
+ARTIFACT_COLUMNS = [
+    "model_id",
+    "record_type",
+    "customer_id",
+    "method",
+    "metric",
+    "value",
+    "text_value",
+    "churn_probability",
+    "expected_value",
+]
+
+_INTEGER_SETTINGS = (
+    "horizon_days",
+    "seed",
+    "min_training_customers",
+    "max_iter",
+    "max_depth",
+    "min_samples_leaf",
+    "calibration_folds",
+)
+_FLOAT_SETTINGS = ("learning_rate", "l2_regularization")
+
+STATUS_SCORED = "scored"
+STATUS_EVALUATED = "evaluated"
+
+
+@dataclass(frozen=True)
+class PredictionSettings:
+    """Everything that determines the churn and value models (dbt vars, see dbt_project.yml).
+
+    features                 candidate feature columns (those null for everyone are dropped)
+    horizon_days             the prediction horizon (var prediction_horizon_days)
+    seed                     seed of every random step
+    min_training_customers   a window with fewer customers is not fitted
+    max_iter, learning_rate, max_depth, min_samples_leaf, l2_regularization
+                             gradient boosting (both models), no early stopping
+    calibration, calibration_folds
+                             method (sigmoid | isotonic) and folds of CalibratedClassifierCV
+    """
+
+    features: tuple[str, ...] = DEFAULT_FEATURES
+    horizon_days: int = 90
+    seed: int = 42
+    min_training_customers: int = 500
+    max_iter: int = 150
+    learning_rate: float = 0.05
+    max_depth: int = 3
+    min_samples_leaf: int = 50
+    l2_regularization: float = 1.0
+    calibration: str = "sigmoid"
+    calibration_folds: int = 3
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> PredictionSettings:
+        """Settings from the JSON a dbt model config carries; unknown keys are kept in extra."""
+        values = json.loads(text) if text else {}
+        known = {f.name for f in fields(cls)} - {"extra"}
+        arguments: dict[str, Any] = {}
+        for name, value in values.items():
+            if name not in known or value is None:
+                continue
+            arguments[name] = value
+        if "features" in arguments:
+            arguments["features"] = tuple(str(feature) for feature in arguments["features"])
+        for name in _INTEGER_SETTINGS:
+            if name in arguments:
+                arguments[name] = int(arguments[name])
+        for name in _FLOAT_SETTINGS:
+            if name in arguments:
+                arguments[name] = float(arguments[name])
+        extra = {name: value for name, value in values.items() if name not in known}
+        return cls(**arguments, extra=extra)
+
+    def as_parameters(self) -> dict[str, Any]:
+        """The settings as plain JSON-able values (the model id hashes them)."""
+        parameters = asdict(self)
+        parameters.pop("extra")
+        parameters["features"] = list(self.features)
+        return parameters
+
+
+@dataclass(frozen=True)
+class WindowCheck:
+    """Whether a window can be fitted: status is 'ok' or the reason code, message says why."""
+
+    status: str
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def check_window(
+    examples: pd.DataFrame,
+    window: Mapping[str, Any] | None,
+    settings: PredictionSettings,
+    role: str,
+) -> WindowCheck:
+    """Can the models be fitted on this window's examples? The first failing rule decides.
+
+    window: the window's row of int_prediction_windows (None when there is none).
+    """
+    if settings.horizon_days <= 0:
+        return WindowCheck(
+            "no_horizon", "var prediction_horizon_days is 0: there is no window to learn from"
+        )
+    if window is None:
+        if role == "evaluation":
+            return WindowCheck(
+                "no_evaluation_cutoff",
+                "int_feature_cutoffs has no 'evaluation' cutoff (as_of_date - 2 x "
+                "prediction_horizon_days): the time hold-out cannot be computed",
+            )
+        return WindowCheck("no_horizon", f"int_feature_cutoffs has no '{role}' cutoff")
+    cutoff = _date_text(window.get("cutoff_date"))
+    first_purchase = _date_text(window.get("first_purchase_date"))
+    if not bool(window.get("has_full_history")):
+        return WindowCheck(
+            "short_history",
+            f"the data do not reach one horizon ({settings.horizon_days} days) before the "
+            f"{role} cutoff {cutoff} (first purchase {first_purchase}):"
+            f" {role} needs at least {2 if role == 'training' else 3} horizons of history",
+        )
+    customers = len(examples)
+    if customers < settings.min_training_customers:
+        return WindowCheck(
+            "too_few_customers",
+            f"{customers} customers bought before the {role} cutoff {cutoff}; at least "
+            f"{settings.min_training_customers} are needed (var prediction_min_training_customers)",
+        )
+    churned = int(examples["is_churned"].astype(bool).sum())
+    retained = customers - churned
+    if min(churned, retained) < MIN_CUSTOMERS_PER_CLASS:
+        return WindowCheck(
+            "one_class",
+            f"{churned} of {customers} customers of the {role} window churned and {retained} "
+            f"bought again: each needs at least {MIN_CUSTOMERS_PER_CLASS}",
+        )
+    return WindowCheck("ok", f"{customers} customers, {churned / customers:.1%} churned")
+
+
+@dataclass
+class FittedPrediction:
+    """The fitted churn classifier (calibrated) and value regressor, and their features."""
+
+    churn_model: CalibratedClassifierCV
+    value_model: HistGradientBoostingRegressor
+    features: list[str]
+    dropped: dict[str, str]
+    training_customers: int
+    training_churn_rate: float
+
+
+def fit_prediction(examples: pd.DataFrame, settings: PredictionSettings) -> FittedPrediction:
+    """Fit both models on one window's examples (rows are sorted by customer_id first)."""
+    examples = _sorted(examples)
+    features, dropped = _usable_features(examples, settings.features)
+    matrix = _matrix(examples, features)
+    churned = examples["is_churned"].astype(bool).to_numpy().astype(int)
+    classifier = HistGradientBoostingClassifier(**_boosting_parameters(settings))
+    churn_model = CalibratedClassifierCV(
+        classifier,
+        method=settings.calibration,
+        cv=StratifiedKFold(settings.calibration_folds, shuffle=True, random_state=settings.seed),
+    )
+    churn_model.fit(matrix, churned)
+    value_model = HistGradientBoostingRegressor(loss="poisson", **_boosting_parameters(settings))
+    value_model.fit(matrix, _value_target(examples))
+    return FittedPrediction(
+        churn_model=churn_model,
+        value_model=value_model,
+        features=features,
+        dropped=dropped,
+        training_customers=len(examples),
+        training_churn_rate=float(churned.mean()),
+    )
+
+
+def predict(fitted: FittedPrediction, frame: pd.DataFrame) -> pd.DataFrame:
+    """customer_id, churn_probability (0-1) and expected_value (>= 0) for every row of frame."""
+    matrix = _matrix(frame, fitted.features)
+    if len(frame) == 0:
+        probabilities = np.empty(0)
+        values = np.empty(0)
+    else:
+        probabilities = fitted.churn_model.predict_proba(matrix)[:, 1]
+        values = np.clip(fitted.value_model.predict(matrix), 0.0, None)
+    return pd.DataFrame(
+        {
+            "customer_id": frame["customer_id"].astype(str).to_numpy(),
+            "churn_probability": np.clip(probabilities, 0.0, 1.0),
+            "expected_value": values,
+        }
+    )
+
+
+def rfm_scores(fit_frame: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
+    """The classic RFM score (3-15) of frame's rows, with quintile edges from fit_frame.
+
+    R is 5 for the most recent fifth (lowest recency_days), F and M are 5 for the highest fifth.
+    A value equal to an edge falls in the lower quintile, so ties at a common value (one order)
+    share the lowest quintile they reach.
+    """
+    total = np.zeros(len(frame), dtype=int)
+    for column, higher_is_better in (
+        ("recency_days", False),
+        ("frequency", True),
+        ("monetary", True),
+    ):
+        reference = _numeric(fit_frame[column]).fillna(0.0).to_numpy()
+        values = _numeric(frame[column]).fillna(0.0).to_numpy()
+        edges = np.quantile(reference, [0.2, 0.4, 0.6, 0.8]) if len(reference) else np.zeros(4)
+        quintile = np.searchsorted(edges, values, side="left") + 1
+        total += quintile if higher_is_better else 6 - quintile
+    return total
+
+
+def evaluate_methods(
+    fit_examples: pd.DataFrame, test_examples: pd.DataFrame, settings: PredictionSettings
+) -> pd.DataFrame:
+    """AUC and Brier score (churn), MAE and Spearman (value) of the model and both baselines.
+
+    Everything is fitted on fit_examples (the earlier window) and scored on test_examples (the
+    later window). Returns method, metric, value (NaN where undefined, e.g. AUC with one class).
+    """
+    fit_examples = _sorted(fit_examples)
+    test_examples = _sorted(test_examples)
+    fit_churned = fit_examples["is_churned"].astype(bool).to_numpy().astype(int)
+    churned = test_examples["is_churned"].astype(bool).to_numpy().astype(int)
+    spend = _numeric(test_examples["next_period_net_spend"]).fillna(0.0).to_numpy()
+    predictions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    fitted = fit_prediction(fit_examples, settings)
+    scored = predict(fitted, test_examples)
+    predictions["model"] = (
+        scored["churn_probability"].to_numpy(),
+        scored["expected_value"].to_numpy(),
+    )
+
+    def log_recency(frame: pd.DataFrame) -> np.ndarray:
+        return np.log1p(_numeric(frame["recency_days"]).fillna(0.0).clip(lower=0).to_numpy())
+
+    recency_curve = _logistic_curve(log_recency(fit_examples), fit_churned, settings.seed)
+    predictions["recency"] = (
+        recency_curve(log_recency(test_examples)),
+        _numeric(test_examples["net_spend_last_horizon"]).fillna(0.0).to_numpy(),
+    )
+
+    fit_rfm = rfm_scores(fit_examples, fit_examples)
+    test_rfm = rfm_scores(fit_examples, test_examples)
+    rfm_curve = _logistic_curve(fit_rfm.astype(float), fit_churned, settings.seed)
+    fit_spend = _numeric(fit_examples["next_period_net_spend"]).fillna(0.0)
+    mean_by_score = fit_spend.groupby(fit_rfm).mean()
+    rfm_value = (
+        pd.Series(test_rfm).map(mean_by_score).fillna(fit_spend.mean()).to_numpy(dtype=float)
+    )
+    predictions["rfm"] = (rfm_curve(test_rfm.astype(float)), rfm_value)
+
+    rows = []
+    for method in METHODS:
+        probability, value = predictions[method]
+        metrics = {
+            "auc": _auc(churned, probability),
+            "brier": float(brier_score_loss(churned, probability)) if len(churned) else np.nan,
+            "mae": float(mean_absolute_error(spend, value)) if len(spend) else np.nan,
+            "spearman": _spearman(spend, value),
+        }
+        rows += [{"method": method, "metric": m, "value": metrics[m]} for m in METRICS]
+    return pd.DataFrame(rows, columns=["method", "metric", "value"])
+
+
+def score_customers(
+    examples: pd.DataFrame,
+    current: pd.DataFrame,
+    windows: pd.DataFrame,
+    settings: PredictionSettings,
+    as_of_date: str,
+) -> tuple[pd.DataFrame, str]:
+    """Fit, evaluate and score: the artifact table (ARTIFACT_COLUMNS) and a one-line summary.
+
+    record_type:
+      score           customer_id, churn_probability, expected_value (only when fitted)
+      status          metric scoring | evaluation: text_value is the status (scored | evaluated
+                      or the reason code), and metric scoring_message | evaluation_message the
+                      sentence saying why
+      evaluation      method (model | recency | rfm), metric (auc | brier | mae | spearman), value
+                      (null for every row when the evaluation was skipped)
+      evaluation_data metric fit_customers | test_customers | test_churn_rate, value
+      parameter       training_customers, training_churn_rate (value); settings, as_of_date,
+                      features (text_value)
+      dropped_feature metric = the feature, text_value = why it was left out
+    """
+    windows_by_role = {str(row["cutoff_role"]): row for row in windows.to_dict(orient="records")}
+    by_role = {
+        role: examples[examples["cutoff_role"] == role] for role in ("training", "evaluation")
+    }
+    records: list[dict[str, Any]] = []
+    check = check_window(by_role["training"], windows_by_role.get("training"), settings, "training")
+    fitted: FittedPrediction | None = None
+    if check.ok:
+        fitted = fit_prediction(by_role["training"], settings)
+        scores = predict(fitted, current)
+        scoring_status = STATUS_SCORED
+        scoring_message = (
+            f"fitted on {fitted.training_customers} customers of the training window "
+            f"({fitted.training_churn_rate:.1%} churned); scored {len(scores)} customers"
+        )
+    else:
+        scores = pd.DataFrame(columns=["customer_id", "churn_probability", "expected_value"])
+        scoring_status, scoring_message = check.status, f"not scored: {check.message}"
+    records += [
+        {"record_type": "status", "metric": "scoring", "text_value": scoring_status},
+        {"record_type": "status", "metric": "scoring_message", "text_value": scoring_message},
+    ]
+
+    evaluation_check = check_window(
+        by_role["evaluation"], windows_by_role.get("evaluation"), settings, "evaluation"
+    )
+    if evaluation_check.ok and not check.ok:
+        evaluation_check = WindowCheck(
+            check.status, f"the training window is the hold-out and cannot be used: {check.message}"
+        )
+    if evaluation_check.ok:
+        evaluation = evaluate_methods(by_role["evaluation"], by_role["training"], settings)
+        evaluation_status = STATUS_EVALUATED
+        test = by_role["training"]
+        evaluation_message = (
+            f"fitted on {len(by_role['evaluation'])} customers of the evaluation window, "
+            f"scored on {len(test)} customers of the training window"
+        )
+        for row in evaluation.itertuples(index=False):
+            records.append(
+                {
+                    "record_type": "evaluation",
+                    "method": row.method,
+                    "metric": row.metric,
+                    "value": _number(row.value),
+                }
+            )
+        for metric, value in (
+            ("fit_customers", float(len(by_role["evaluation"]))),
+            ("test_customers", float(len(test))),
+            ("test_churn_rate", float(test["is_churned"].astype(bool).mean())),
+        ):
+            records.append({"record_type": "evaluation_data", "metric": metric, "value": value})
+    else:
+        evaluation_status = evaluation_check.status
+        evaluation_message = f"not evaluated: {evaluation_check.message}"
+        # Every method and metric keeps its row, without a value: the mart says why.
+        records += [
+            {"record_type": "evaluation", "method": method, "metric": metric, "value": None}
+            for method in METHODS
+            for metric in METRICS
+        ]
+    records += [
+        {"record_type": "status", "metric": "evaluation", "text_value": evaluation_status},
+        {"record_type": "status", "metric": "evaluation_message", "text_value": evaluation_message},
+    ]
+
+    records += [
+        {"record_type": "parameter", "metric": "as_of_date", "text_value": as_of_date},
+        {
+            "record_type": "parameter",
+            "metric": "settings",
+            "text_value": json.dumps(settings.as_parameters(), sort_keys=True),
+        },
+    ]
+    if fitted is not None:
+        records += [
+            {
+                "record_type": "parameter",
+                "metric": "training_customers",
+                "value": float(fitted.training_customers),
+            },
+            {
+                "record_type": "parameter",
+                "metric": "training_churn_rate",
+                "value": fitted.training_churn_rate,
+            },
+            {
+                "record_type": "parameter",
+                "metric": "features",
+                "text_value": ", ".join(fitted.features),
+            },
+        ]
+        records += [
+            {"record_type": "dropped_feature", "metric": feature, "text_value": reason}
+            for feature, reason in fitted.dropped.items()
+        ]
+
+    model_id = _model_id(settings, as_of_date, by_role["training"], scores, scoring_status)
+    frame = pd.DataFrame.from_records(records, columns=ARTIFACT_COLUMNS)
+    score_rows = scores.assign(record_type="score")
+    frame = pd.concat(
+        [frame, score_rows.reindex(columns=ARTIFACT_COLUMNS)] if len(score_rows) else [frame],
+        ignore_index=True,
+    )
+    frame["model_id"] = model_id
+    summary = f"{scoring_message}; {evaluation_message} (model {model_id})"
+    return _typed_artifacts(frame), summary
+
+
+def filter_relation(relation: Any, column: str, value: str) -> Any:
+    """The rows of a relation whose column equals value, filtered by the engine (in SQL) before
+    anything is pulled into memory. DuckDB relations, PySpark and Snowpark DataFrames all accept
+    a SQL condition in filter(); a pandas DataFrame is filtered in pandas.
+
+    column must be a plain identifier and value a plain word: both come from code, not input.
+    """
+    if not column.isidentifier() or not value.replace("_", "").isalnum():
+        raise ValueError(
+            f"filter_relation takes an identifier and a word, got {column!r}, {value!r}"
+        )
+    if isinstance(relation, pd.DataFrame):
+        return relation[relation[column].astype(str) == value]
+    return relation.filter(f"{column} = '{value}'")
+
+
+def _boosting_parameters(settings: PredictionSettings) -> dict[str, Any]:
+    return {
+        "max_iter": settings.max_iter,
+        "learning_rate": settings.learning_rate,
+        "max_depth": settings.max_depth,
+        "min_samples_leaf": settings.min_samples_leaf,
+        "l2_regularization": settings.l2_regularization,
+        "early_stopping": False,
+        "random_state": settings.seed,
+    }
+
+
+def _usable_features(
+    examples: pd.DataFrame, candidates: Sequence[str]
+) -> tuple[list[str], dict[str, str]]:
+    features: list[str] = []
+    dropped: dict[str, str] = {}
+    for feature in candidates:
+        if feature not in examples.columns:
+            dropped[feature] = "not a column of the examples"
+        elif _numeric(examples[feature]).isna().all():
+            dropped[feature] = "no values (its input is absent or empty)"
+        else:
+            features.append(feature)
+    if not features:
+        raise ValueError("none of the prediction features has any value")
+    return features, dropped
+
+
+def _matrix(frame: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
+    columns = [_numeric(frame[feature]).to_numpy(dtype=float) for feature in features]
+    if not columns:
+        return np.empty((len(frame), 0))
+    return np.column_stack(columns)
+
+
+def _value_target(examples: pd.DataFrame) -> np.ndarray:
+    # Refunds of earlier purchases can make a window's net spend negative; the expected value of
+    # future spend is not, and the Poisson loss needs y >= 0.
+    return _numeric(examples["next_period_net_spend"]).fillna(0.0).clip(lower=0.0).to_numpy()
+
+
+def _numeric(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series, errors="coerce").astype("float64")
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    return (
+        frame.assign(_key=frame["customer_id"].astype(str))
+        .sort_values("_key", kind="stable")
+        .drop(columns="_key")
+        .reset_index(drop=True)
+    )
+
+
+def _logistic_curve(x: np.ndarray, y: np.ndarray, seed: int):
+    """A monotone map of one score to a probability, fitted by logistic regression."""
+    if len(np.unique(y)) < 2:
+        rate = float(np.mean(y)) if len(y) else 0.5
+        return lambda values: np.full(len(values), rate)
+    center = float(np.mean(x))
+    scale = float(np.std(x)) or 1.0
+    model = LogisticRegression(random_state=seed)
+    model.fit(((x - center) / scale).reshape(-1, 1), y)
+    return lambda values: model.predict_proba(((values - center) / scale).reshape(-1, 1))[:, 1]
+
+
+def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    if len(np.unique(labels)) < 2:
+        return np.nan
+    return float(roc_auc_score(labels, scores))
+
+
+def _spearman(actual: np.ndarray, predicted: np.ndarray) -> float:
+    if len(actual) < 3 or np.ptp(predicted) == 0 or np.ptp(actual) == 0:
+        return np.nan
+    return float(spearmanr(actual, predicted).statistic)
+
+
+def _number(value: object) -> float | None:
+    if value is None or pd.isna(value):  # type: ignore[arg-type]
+        return None
+    return float(value)  # type: ignore[arg-type]
+
+
+def _date_text(value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[arg-type]
+        return "unknown"
+    return str(pd.Timestamp(value).date())  # type: ignore[arg-type]
+
+
+def _model_id(
+    settings: PredictionSettings,
+    as_of_date: str,
+    training: pd.DataFrame,
+    scores: pd.DataFrame,
+    status: str,
+) -> str:
+    """A content hash of settings, as_of_date, the training examples and the scores."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(settings.as_parameters(), sort_keys=True).encode())
+    digest.update(as_of_date.encode())
+    digest.update(status.encode())
+    digest.update(str(len(training)).encode())
+    ordered = _sorted(scores)
+    digest.update("\n".join(ordered["customer_id"].astype(str)).encode())
+    for column in ("churn_probability", "expected_value"):
+        digest.update(np.round(ordered[column].to_numpy(dtype=float), 8).tobytes())
+    return f"churn-value-{as_of_date}-{digest.hexdigest()[:10]}"
+
+
+def _typed_artifacts(frame: pd.DataFrame) -> pd.DataFrame:
+    float_columns = ["value", "churn_probability", "expected_value"]
+    for column in ARTIFACT_COLUMNS:
+        if column in float_columns:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+        else:
+            frame[column] = frame[column].astype("string")
+    return frame[ARTIFACT_COLUMNS]

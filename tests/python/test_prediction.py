@@ -1,0 +1,312 @@
+"""The churn and value models (customer_segmentation.prediction), without dbt."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+from threadpoolctl import threadpool_limits
+
+from customer_segmentation.prediction import (
+    ARTIFACT_COLUMNS,
+    METHODS,
+    METRICS,
+    MIN_CUSTOMERS_PER_CLASS,
+    PredictionSettings,
+    check_window,
+    evaluate_methods,
+    filter_relation,
+    fit_prediction,
+    predict,
+    rfm_scores,
+    score_customers,
+)
+
+SETTINGS = PredictionSettings(min_training_customers=200)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """As the dbt model does (var segmentation_threads): on a shared machine, scikit-learn's
+    OpenMP threads competing with other processes make a one-second fit take a minute."""
+    with threadpool_limits(limits=1):
+        yield
+
+
+def synthetic_customers(n: int, seed: int, role: str = "training") -> pd.DataFrame:
+    """Customers whose churn depends on recency and frequency, and value on frequency.
+
+    Columns as int_customers_churn_labelled has them (behaviour features absent: null).
+    """
+    rng = np.random.default_rng(seed)
+    frequency = rng.integers(1, 15, n)
+    recency = rng.integers(1, 500, n)
+    tenure = recency + np.where(frequency > 1, rng.integers(30, 400, n), 0)
+    order_value = rng.gamma(4.0, 20.0, n)
+    churn_logit = -1.0 + 0.012 * recency - 0.35 * frequency
+    churned = rng.random(n) < 1.0 / (1.0 + np.exp(-churn_logit))
+    next_spend = np.where(churned, 0.0, order_value * rng.poisson(1 + frequency / 4))
+    recent_spend = np.where(recency <= 90, order_value * np.maximum(1, frequency // 4), 0.0)
+    return pd.DataFrame(
+        {
+            "cutoff_role": role,
+            "customer_id": [f"c{seed}-{i:05d}" for i in range(n)],
+            "recency_days": recency,
+            "frequency": frequency,
+            "monetary": frequency * order_value,
+            "average_order_value": order_value,
+            "tenure_days": tenure,
+            "mean_days_between_orders": np.where(
+                frequency > 1, (tenure - recency) / np.maximum(frequency - 1, 1), np.nan
+            ),
+            "return_rate": 0.0,
+            "cancelled_orders": 0,
+            "purchases_last_horizon": np.where(recency <= 90, np.maximum(1, frequency // 4), 0),
+            "net_spend_last_horizon": recent_spend,
+            "sessions": np.nan,
+            "browsing_minutes": np.nan,
+            "is_churned": churned,
+            "next_period_purchases": np.where(churned, 0, 1),
+            "next_period_net_spend": next_spend,
+        }
+    )
+
+
+def windows_frame(
+    training_history: bool = True, evaluation: bool = True, evaluation_history: bool = True
+) -> pd.DataFrame:
+    rows = [
+        {"cutoff_role": "current", "cutoff_date": "2026-07-01", "has_full_history": True},
+        {
+            "cutoff_role": "training",
+            "cutoff_date": "2026-04-02",
+            "has_full_history": training_history,
+        },
+    ]
+    if evaluation:
+        rows.append(
+            {
+                "cutoff_role": "evaluation",
+                "cutoff_date": "2026-01-02",
+                "has_full_history": evaluation_history,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame["first_purchase_date"] = "2025-06-01"
+    return frame
+
+
+def current_customers(n: int = 300) -> pd.DataFrame:
+    current = synthetic_customers(n, seed=99, role="current")
+    return current.drop(columns=["is_churned", "next_period_purchases", "next_period_net_spend"])
+
+
+@pytest.fixture(scope="module")
+def examples() -> pd.DataFrame:
+    return pd.concat(
+        [
+            synthetic_customers(1500, seed=1, role="training"),
+            synthetic_customers(1500, seed=2, role="evaluation"),
+        ],
+        ignore_index=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted(examples):
+    with threadpool_limits(limits=1):
+        return fit_prediction(examples[examples["cutoff_role"] == "training"], SETTINGS)
+
+
+def test_settings_come_from_the_dbt_config_json():
+    text = json.dumps(
+        {
+            "features": ["recency_days", "frequency"],
+            "horizon_days": "60",
+            "seed": 7,
+            "min_training_customers": 100,
+            "not_a_setting": 1,
+        }
+    )
+    settings = PredictionSettings.from_json(text)
+    assert settings.features == ("recency_days", "frequency")
+    assert settings.horizon_days == 60
+    assert settings.seed == 7
+    assert settings.extra == {"not_a_setting": 1}
+    assert PredictionSettings.from_json(None) == PredictionSettings()
+    assert json.loads(json.dumps(settings.as_parameters()))["horizon_days"] == 60
+
+
+def test_the_window_checks_say_why_a_window_cannot_be_fitted(examples):
+    training = examples[examples["cutoff_role"] == "training"]
+    window = windows_frame().to_dict("records")[1]
+
+    assert check_window(training, window, SETTINGS, "training").ok
+    no_horizon = check_window(training, window, PredictionSettings(horizon_days=0), "training")
+    assert no_horizon.status == "no_horizon"
+    missing = check_window(training, None, SETTINGS, "evaluation")
+    assert missing.status == "no_evaluation_cutoff"
+    assert "as_of_date - 2 x prediction_horizon_days" in missing.message
+
+    short = check_window(training, {**window, "has_full_history": False}, SETTINGS, "training")
+    assert short.status == "short_history"
+    assert "2026-04-02" in short.message and "2 horizons" in short.message
+
+    few = check_window(training.head(150), window, SETTINGS, "training")
+    assert few.status == "too_few_customers"
+    assert "150 customers" in few.message
+
+    everyone_churned = training.assign(is_churned=True)
+    assert check_window(everyone_churned, window, SETTINGS, "training").status == "one_class"
+    rare = training.assign(is_churned=np.arange(len(training)) < MIN_CUSTOMERS_PER_CLASS - 1)
+    assert check_window(rare, window, SETTINGS, "training").status == "one_class"
+
+
+def test_the_models_learn_churn_and_value_and_predict_in_range(fitted):
+    held_out = synthetic_customers(1000, seed=3)
+    scored = predict(fitted, held_out)
+
+    assert scored["customer_id"].tolist() == held_out["customer_id"].tolist()
+    assert scored["churn_probability"].between(0, 1).all()
+    assert (scored["expected_value"] >= 0).all()
+    assert roc_auc_score(held_out["is_churned"], scored["churn_probability"]) > 0.8
+    # Calibrated: the mean probability is close to the churn rate.
+    assert scored["churn_probability"].mean() == pytest.approx(
+        held_out["is_churned"].mean(), abs=0.05
+    )
+    # Customers who buy again are expected to spend more than those who do not.
+    stays = held_out["is_churned"].to_numpy()
+    assert scored["expected_value"][~stays].mean() > 2 * scored["expected_value"][stays].mean()
+    # Features without any value (absent inputs) are dropped with the reason.
+    assert {"sessions", "browsing_minutes"} <= set(fitted.dropped)
+    assert "sessions" not in fitted.features
+
+
+def test_the_same_data_give_the_same_scores_whatever_the_row_order(examples, fitted):
+    held_out = synthetic_customers(200, seed=4)
+    first = predict(fitted, held_out)
+    shuffled = examples[examples["cutoff_role"] == "training"].sample(frac=1.0, random_state=0)
+    second = predict(fit_prediction(shuffled, SETTINGS), held_out)
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_a_one_time_buyer_from_a_year_ago_is_likely_to_churn(fitted):
+    one_timers = synthetic_customers(50, seed=5).assign(
+        frequency=1,
+        recency_days=365,
+        tenure_days=365,
+        mean_days_between_orders=np.nan,
+        purchases_last_horizon=0,
+        net_spend_last_horizon=0.0,
+    )
+    regulars = synthetic_customers(50, seed=6).assign(frequency=12, recency_days=10)
+    one_timer_risk = predict(fitted, one_timers)["churn_probability"]
+    assert one_timer_risk.min() > 0.8
+    assert predict(fitted, regulars)["churn_probability"].max() < one_timer_risk.min()
+
+
+def test_rfm_scores_use_quintiles_of_the_fitting_window():
+    fit = pd.DataFrame(
+        {
+            "recency_days": np.arange(1, 101),
+            "frequency": np.r_[np.ones(60), np.arange(2, 42)],
+            "monetary": np.arange(1, 101) * 10.0,
+        }
+    )
+    frame = pd.DataFrame(
+        {
+            # most recent, middle, oldest
+            "recency_days": [1, 50, 100],
+            # one order (shared by 60% of the fitting window), more, the most
+            "frequency": [1, 5, 41],
+            "monetary": [10.0, 500.0, 1000.0],
+        }
+    )
+    scores = rfm_scores(fit, frame)
+    # R: 5, 3, 1. F: ties at one order share the lowest quintile; 5 orders is in the 4th
+    # quintile (edges 1, 1, 1, 9); 41 is the top. M: 1, 3, 5.
+    assert scores.tolist() == [5 + 1 + 1, 3 + 4 + 3, 1 + 5 + 5]
+    assert rfm_scores(fit, fit).min() >= 3 and rfm_scores(fit, fit).max() <= 15
+
+
+def test_evaluation_compares_the_model_with_both_baselines(examples):
+    fit = examples[examples["cutoff_role"] == "evaluation"]
+    test = examples[examples["cutoff_role"] == "training"]
+    evaluation = evaluate_methods(fit, test, SETTINGS)
+    assert len(evaluation) == len(METHODS) * len(METRICS)
+    table = evaluation.pivot(index="method", columns="metric", values="value")
+    assert table.notna().all().all()
+    assert (table["auc"] > 0.7).all()
+    # Frequency drives churn here: recency alone ranks worse than the model.
+    assert table.loc["model", "auc"] > table.loc["recency", "auc"]
+    assert table.loc["model", "brier"] < table.loc["recency", "brier"]
+    assert table.loc["model", "spearman"] > 0.3
+
+
+def test_scoring_writes_scores_status_and_evaluation(examples):
+    current = current_customers()
+    artifacts, summary = score_customers(
+        examples, current, windows_frame(), SETTINGS, as_of_date="2026-07-01"
+    )
+    assert list(artifacts.columns) == ARTIFACT_COLUMNS
+    assert artifacts["model_id"].nunique() == 1
+    scores = artifacts[artifacts["record_type"] == "score"]
+    assert sorted(scores["customer_id"]) == sorted(current["customer_id"])
+    assert scores["churn_probability"].between(0, 1).all()
+    status = artifacts[artifacts["record_type"] == "status"].set_index("metric")["text_value"]
+    assert status["scoring"] == "scored"
+    assert status["evaluation"] == "evaluated"
+    evaluation = artifacts[artifacts["record_type"] == "evaluation"]
+    assert len(evaluation) == 12
+    assert "fitted on 1500 customers" in summary
+
+    again, _ = score_customers(
+        examples.sample(frac=1.0, random_state=1),
+        current,
+        windows_frame(),
+        SETTINGS,
+        as_of_date="2026-07-01",
+    )
+    assert again["model_id"].iloc[0] == artifacts["model_id"].iloc[0]
+
+
+def test_a_short_history_skips_scoring_and_evaluation_with_the_reason(examples):
+    artifacts, summary = score_customers(
+        examples,
+        current_customers(),
+        windows_frame(training_history=False, evaluation_history=False),
+        SETTINGS,
+        as_of_date="2026-07-01",
+    )
+    assert set(artifacts["record_type"]) == {"status", "parameter", "evaluation"}
+    evaluation = artifacts[artifacts["record_type"] == "evaluation"]
+    assert len(evaluation) == 12 and evaluation["value"].isna().all()
+    status = artifacts[artifacts["record_type"] == "status"].set_index("metric")["text_value"]
+    assert status["scoring"] == "short_history"
+    assert status["evaluation"] == "short_history"
+    assert "not scored: the data do not reach one horizon" in status["scoring_message"]
+    assert "not scored" in summary
+
+
+def test_without_an_evaluation_cutoff_customers_are_still_scored(examples):
+    artifacts, _ = score_customers(
+        examples[examples["cutoff_role"] == "training"],
+        current_customers(),
+        windows_frame(evaluation=False),
+        SETTINGS,
+        as_of_date="2026-07-01",
+    )
+    status = artifacts[artifacts["record_type"] == "status"].set_index("metric")["text_value"]
+    assert status["scoring"] == "scored"
+    assert status["evaluation"] == "no_evaluation_cutoff"
+    assert artifacts.loc[artifacts["record_type"] == "evaluation", "value"].isna().all()
+
+
+def test_filter_relation_filters_pandas_and_refuses_anything_but_plain_words():
+    frame = pd.DataFrame({"cutoff_role": ["current", "training"], "x": [1, 2]})
+    assert filter_relation(frame, "cutoff_role", "current")["x"].tolist() == [1]
+    with pytest.raises(ValueError):
+        filter_relation(frame, "cutoff_role", "current' or '1'='1")
