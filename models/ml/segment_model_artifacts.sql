@@ -7,6 +7,10 @@
     renamed. -#}
 {%- if var('segmentation_algorithm') == 'kmeans_sql' %}
     {%- set fitted_model = ref('segment_model_fit_sql') %}
+{%- elif target.type not in var('python_model_adapters') %}
+    {{ exceptions.raise_compiler_error(
+        "segmentation_algorithm " ~ var('segmentation_algorithm') ~ " is a dbt Python model, which the "
+        ~ target.type ~ " adapter does not run: use --vars '{segmentation_algorithm: kmeans_sql}' (docs/spark.md)") }}
 {%- else %}
     {%- set fitted_model = ref('segment_model_fit') %}
 {%- endif %}
