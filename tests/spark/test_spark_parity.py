@@ -284,9 +284,13 @@ def test_every_customer_gets_the_same_segment(duckdb_build, spark_build):
     ],
 )
 def test_marts_are_the_same(duckdb_build, spark_build, table, key):
-    _assert_frames_close(
-        spark_build.table("marts", table), duckdb_build.table("marts", table), key=key
-    )
+    spark = spark_build.table("marts", table)
+    duck = duckdb_build.table("marts", table)
+    if table == "prediction_evaluation":
+        # The reason names the adapter ("... which the spark adapter does not run").
+        spark["status_reason"] = spark["status_reason"].str.replace("spark adapter", "<adapter>")
+        duck["status_reason"] = duck["status_reason"].str.replace("duckdb adapter", "<adapter>")
+    _assert_frames_close(spark, duck, key=key)
 
 
 def test_the_scores_say_why_they_are_missing(spark_build):
