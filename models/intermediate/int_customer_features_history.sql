@@ -1,7 +1,7 @@
 {#- The feature table of every run date, kept across runs: monitoring compares today's features
     with those of the model's training date. Rerunning a date replaces that date's rows, so
     --full-refresh and a rerun give the same rows for the dates they cover. -#}
-{{ config(materialized='incremental', unique_key='cutoff_date', incremental_strategy='delete+insert') }}
+{{ config(materialized='incremental', **incremental_replace_config('cutoff_date')) }}
 
 with
 

@@ -36,7 +36,7 @@ final as (
         per_customer.monetary,
         case
             when per_customer.frequency > 0
-                then cast(per_customer.purchase_spend / per_customer.frequency as {{ type_money() }})
+                then {{ money_divide('per_customer.purchase_spend', 'per_customer.frequency') }}
         end as average_order_value,
         {{ dbt.datediff('per_customer.last_order_date', 'per_customer.cutoff_date', 'day') }}             as recency_days,
         {{ dbt.datediff('per_customer.first_order_date', 'per_customer.cutoff_date', 'day') }}             as tenure_days,

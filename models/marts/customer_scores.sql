@@ -20,7 +20,7 @@ eligible_customers as (
 
 artifacts as (
 
-    select * from {{ ref('customer_scores_fit') }}
+    {{ customer_scores_artifacts() }}
 
 ),
 

@@ -1,6 +1,6 @@
 {#- Every customer's segment at every run date, kept across runs. Rerunning a date replaces that
     date's rows. -#}
-{{ config(materialized='incremental', unique_key='as_of_date', incremental_strategy='delete+insert') }}
+{{ config(materialized='incremental', **incremental_replace_config('as_of_date')) }}
 
 with
 

@@ -10,7 +10,7 @@ with
 
 artifacts as (
 
-    select * from {{ ref('customer_scores_fit') }}
+    {{ customer_scores_artifacts() }}
 
 ),
 

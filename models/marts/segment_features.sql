@@ -4,7 +4,7 @@ with
 
 artifacts as (
 
-    select * from {{ ref('segment_model_fit') }}
+    select * from {{ ref('segment_model_artifacts') }}
     where record_type = 'feature_selection'
 
 ),

@@ -10,7 +10,7 @@ history as (
 
 current_model as (
 
-    select distinct model_id from {{ ref('segment_model_fit') }}
+    select distinct model_id from {{ ref('segment_model_artifacts') }}
 
 ),
 

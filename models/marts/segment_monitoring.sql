@@ -3,7 +3,7 @@
     PSI exceeds monitoring_psi_retrain, or a segment's share moved more than
     monitoring_share_shift_retrain (absolute) since training; `warn` at the *_warn thresholds;
     else `ok`. The next run refits when the latest status is `retrain` (see README). -#}
-{{ config(materialized='incremental', unique_key='as_of_date', incremental_strategy='delete+insert') }}
+{{ config(materialized='incremental', **incremental_replace_config('as_of_date')) }}
 
 with
 

@@ -2,7 +2,7 @@ with
 
 artifacts as (
 
-    select * from {{ ref('segment_model_fit') }}
+    select * from {{ ref('segment_model_artifacts') }}
 
 ),
 

@@ -31,6 +31,16 @@ def read_relation_if_exists(session: Any, relation_name: str) -> pd.DataFrame | 
         return to_pandas(session.sql(f"select * from {relation_name}"))
     except Exception as error:  # each engine raises its own "no such table" error type
         message = str(error).lower()
-        if "does not exist" in message or "not found" in message:
+        # DuckDB: "... does not exist"; Snowpark: "... does not exist or not authorized";
+        # Spark / Databricks: "[TABLE_OR_VIEW_NOT_FOUND] The table or view ... cannot be found".
+        if any(
+            phrase in message
+            for phrase in (
+                "does not exist",
+                "not found",
+                "cannot be found",
+                "table_or_view_not_found",
+            )
+        ):
             return None
         raise
