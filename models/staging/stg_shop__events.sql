@@ -1,3 +1,7 @@
+{#- A view: the kept rows of the checked table, read by few models. Copying tens of millions of
+    rows into a table of their own cost more than filtering the checked table on each read. -#}
+{{ config(materialized='view') }}
+
 with
 
 checked as (

@@ -4,6 +4,7 @@
 {#- One event lasting longer than a day is a tab left open or a broken timer (NaN and infinity
     compare above any number on DuckDB, Spark and Postgres, so they land here too). -#}
 {%- set max_event_duration_seconds = 86400 -%}
+{%- set raw_columns = ['raw_customer_id', 'raw_session_id', 'raw_event_at', 'raw_event_type', 'raw_product_id', 'raw_duration_seconds'] -%}
 
 with
 
@@ -35,9 +36,58 @@ typed as (
         lower(trim(raw_event_type)) as event_type,
         nullif(trim(raw_product_id), '') as product_id,
         {{ dbt.safe_cast('raw_duration_seconds', type_double()) }} as duration_seconds,
-        {{ row_fingerprint(['raw_customer_id', 'raw_session_id', 'raw_event_at', 'raw_event_type', 'raw_product_id', 'raw_duration_seconds']) }}
+        {{ raw_row_fingerprint(raw_columns) }}
             as raw_fingerprint
     from source_rows
+
+),
+
+-- Identical raw rows are rare. Only rows whose fingerprint is seen more than once are numbered
+-- with windows; every other row is the first occurrence of its values. Windows over every row
+-- would partition and sort the whole table for the few repeats.
+repeated_fingerprints as (
+
+    select raw_fingerprint
+    from typed
+    group by raw_fingerprint
+    having count(*) > 1
+
+),
+
+single_rows as (
+
+    select
+        typed.*,
+        1 as raw_occurrence,
+        1 as value_occurrence
+    from typed
+    left join repeated_fingerprints
+        on typed.raw_fingerprint = repeated_fingerprints.raw_fingerprint
+    where repeated_fingerprints.raw_fingerprint is null
+
+),
+
+repeated_rows as (
+
+    select
+        typed.*,
+        -- Numbered within the fingerprint: keys stay unique even if two rows' values collide.
+        row_number() over (
+            partition by typed.raw_fingerprint order by {{ raw_columns | join(', ') }}
+        ) as raw_occurrence,
+        -- A duplicate is confirmed on the values themselves.
+        row_number() over (partition by {{ raw_columns | join(', ') }}) as value_occurrence
+    from typed
+    inner join repeated_fingerprints
+        on typed.raw_fingerprint = repeated_fingerprints.raw_fingerprint
+
+),
+
+numbered as (
+
+    select * from single_rows
+    union all
+    select * from repeated_rows
 
 ),
 
@@ -58,16 +108,16 @@ validated as (
                 then 'unparseable_duration_seconds'
             when duration_seconds < 0 then 'negative_duration_seconds'
             when duration_seconds > {{ max_event_duration_seconds }} then 'implausible_duration_seconds'
-        end as validation_failure,
-        row_number() over (partition by raw_fingerprint order by raw_fingerprint) as raw_occurrence
-    from typed
+        end as validation_failure
+    from numbered
 
 ),
 
 checked as (
 
     select
-        raw_fingerprint || '-' || cast(raw_occurrence as {{ dbt.type_string() }}) as source_row_key,
+        cast(raw_fingerprint as {{ dbt.type_string() }}) || '-' || cast(raw_occurrence as {{ dbt.type_string() }})
+            as source_row_key,
         customer_id,
         session_id,
         event_type,
@@ -82,7 +132,7 @@ checked as (
         raw_duration_seconds,
         coalesce(
             validation_failure,
-            case when raw_occurrence > 1 then 'duplicate_row' end
+            case when value_occurrence > 1 then 'duplicate_row' end
         ) as rejection_reason
     from validated
 

@@ -2,6 +2,7 @@
     Identical lines are kept: the same product scanned twice into one order is a real purchase. -#}
 {%- set order_items_input = shop_input('order_items') -%}
 {%- set max_order_amount = validated_number_var('max_order_amount', minimum=1) -%}
+{%- set raw_columns = ['raw_order_id', 'raw_product_id', 'raw_quantity', 'raw_unit_price', 'raw_discount_amount'] -%}
 
 with
 
@@ -42,7 +43,7 @@ typed as (
         coalesce({{ dbt.safe_cast('raw_discount_amount', type_unit_price()) }}, 0) as discount_amount,
         nullif(trim(raw_discount_amount), '') is not null
         and {{ dbt.safe_cast('raw_discount_amount', type_unit_price()) }} is null as has_unparseable_discount,
-        {{ row_fingerprint(['raw_order_id', 'raw_product_id', 'raw_quantity', 'raw_unit_price', 'raw_discount_amount']) }}
+        {{ raw_row_fingerprint(raw_columns) }}
             as raw_fingerprint
     from source_rows
 
@@ -76,13 +77,57 @@ validated as (
 
 ),
 
+-- Identical raw lines are rare. Only fingerprints seen more than once are numbered with a
+-- window; every other line is the first occurrence of its values. A window over every line
+-- would partition and sort the whole table for the few repeats.
+repeated_fingerprints as (
+
+    select raw_fingerprint
+    from validated
+    group by raw_fingerprint
+    having count(*) > 1
+
+),
+
+single_rows as (
+
+    select
+        validated.*,
+        1 as raw_occurrence
+    from validated
+    left join repeated_fingerprints
+        on validated.raw_fingerprint = repeated_fingerprints.raw_fingerprint
+    where repeated_fingerprints.raw_fingerprint is null
+
+),
+
+repeated_rows as (
+
+    select
+        validated.*,
+        -- Numbered within the fingerprint: keys stay unique even if two lines' values collide.
+        row_number() over (
+            partition by validated.raw_fingerprint order by {{ raw_columns | join(', ') }}
+        ) as raw_occurrence
+    from validated
+    inner join repeated_fingerprints
+        on validated.raw_fingerprint = repeated_fingerprints.raw_fingerprint
+
+),
+
+numbered as (
+
+    select * from single_rows
+    union all
+    select * from repeated_rows
+
+),
+
 checked as (
 
     select
-        raw_fingerprint || '-' || cast(
-            row_number() over (partition by raw_fingerprint order by raw_fingerprint)
-            as {{ dbt.type_string() }}
-        ) as source_row_key,
+        cast(raw_fingerprint as {{ dbt.type_string() }}) || '-' || cast(raw_occurrence as {{ dbt.type_string() }})
+            as source_row_key,
         order_id,
         product_id,
         quantity,
@@ -94,7 +139,7 @@ checked as (
         raw_unit_price,
         raw_discount_amount,
         rejection_reason
-    from validated
+    from numbered
 
 )
 

@@ -9,6 +9,7 @@
 {%- set max_order_amount = validated_number_var('max_order_amount', minimum=1) -%}
 {#- null earliest_order_date: no lower bound. -#}
 {%- set earliest_order_date = date_var_literal('earliest_order_date') or "cast('0001-01-01' as date)" -%}
+{%- set raw_columns = ['raw_order_id', 'raw_customer_id', 'raw_ordered_at', 'raw_amount', 'raw_status'] -%}
 
 with
 
@@ -75,9 +76,58 @@ validated as (
             when status_text is not null and status_text != '' and mapped_status is null
                 then 'unknown_status'
         end as validation_failure,
-        {{ row_fingerprint(['raw_order_id', 'raw_customer_id', 'raw_ordered_at', 'raw_amount', 'raw_status']) }}
+        {{ raw_row_fingerprint(raw_columns) }}
             as raw_fingerprint
     from typed
+
+),
+
+-- Repeated order ids and identical raw rows are rare. Only the rows concerned are ranked with
+-- windows; every other row is the one version of its order and the first occurrence of its
+-- values. Windows over every row would partition and sort the whole table for the few repeats.
+repeated_order_ids as (
+
+    select order_id
+    from validated
+    where validation_failure is null
+    group by order_id
+    having count(*) > 1
+
+),
+
+repeated_fingerprints as (
+
+    select raw_fingerprint
+    from validated
+    group by raw_fingerprint
+    having count(*) > 1
+
+),
+
+flagged as (
+
+    select
+        validated.*,
+        repeated_order_ids.order_id is not null
+        or repeated_fingerprints.raw_fingerprint is not null as is_repeated
+    from validated
+    left join repeated_order_ids
+        on
+            validated.validation_failure is null
+            and validated.order_id = repeated_order_ids.order_id
+    left join repeated_fingerprints
+        on validated.raw_fingerprint = repeated_fingerprints.raw_fingerprint
+
+),
+
+single_rows as (
+
+    select
+        *,
+        1 as raw_occurrence,
+        validation_failure as rejection_reason
+    from flagged
+    where not is_repeated
 
 ),
 
@@ -92,28 +142,20 @@ ranked as (
             partition by case when validation_failure is null then order_id end
             order by ordered_at desc, amount desc, status asc, customer_id asc
         ) as version_rank,
+        -- Numbered within the fingerprint: keys stay unique even if two rows' values collide.
         row_number() over (
             partition by raw_fingerprint
-            order by raw_fingerprint
+            order by {{ raw_columns | join(', ') }}
         ) as raw_occurrence
-    from validated
+    from flagged
+    where is_repeated
 
 ),
 
-checked as (
+repeated_rows as (
 
     select
-        raw_fingerprint || '-' || cast(raw_occurrence as {{ dbt.type_string() }}) as source_row_key,
-        order_id,
-        customer_id,
-        ordered_at,
-        amount,
-        status,
-        raw_order_id,
-        raw_customer_id,
-        raw_ordered_at,
-        raw_amount,
-        raw_status,
+        *,
         coalesce(
             validation_failure,
             case
@@ -127,6 +169,62 @@ checked as (
             end
         ) as rejection_reason
     from ranked
+
+),
+
+numbered as (
+
+    select
+        raw_fingerprint,
+        raw_occurrence,
+        order_id,
+        customer_id,
+        ordered_at,
+        amount,
+        status,
+        raw_order_id,
+        raw_customer_id,
+        raw_ordered_at,
+        raw_amount,
+        raw_status,
+        rejection_reason
+    from single_rows
+    union all
+    select
+        raw_fingerprint,
+        raw_occurrence,
+        order_id,
+        customer_id,
+        ordered_at,
+        amount,
+        status,
+        raw_order_id,
+        raw_customer_id,
+        raw_ordered_at,
+        raw_amount,
+        raw_status,
+        rejection_reason
+    from repeated_rows
+
+),
+
+checked as (
+
+    select
+        cast(raw_fingerprint as {{ dbt.type_string() }}) || '-' || cast(raw_occurrence as {{ dbt.type_string() }})
+            as source_row_key,
+        order_id,
+        customer_id,
+        ordered_at,
+        amount,
+        status,
+        raw_order_id,
+        raw_customer_id,
+        raw_ordered_at,
+        raw_amount,
+        raw_status,
+        rejection_reason
+    from numbered
 
 )
 
