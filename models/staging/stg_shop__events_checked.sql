@@ -75,8 +75,10 @@ repeated_rows as (
         row_number() over (
             partition by typed.raw_fingerprint order by {{ raw_columns | join(', ') }}
         ) as raw_occurrence,
-        -- A duplicate is confirmed on the values themselves.
-        row_number() over (partition by {{ raw_columns | join(', ') }}) as value_occurrence
+        -- A duplicate is confirmed on the values themselves (Spark needs an ordered window).
+        row_number() over (
+            partition by {{ raw_columns | join(', ') }} order by {{ raw_columns | join(', ') }}
+        ) as value_occurrence
     from typed
     inner join repeated_fingerprints
         on typed.raw_fingerprint = repeated_fingerprints.raw_fingerprint
