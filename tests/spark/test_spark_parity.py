@@ -200,8 +200,11 @@ def test_every_model_is_built_on_spark(duckdb_build, spark_build):
 )
 def test_staging_keeps_and_rejects_the_same_rows(duckdb_build, spark_build, table):
     def counts(build: Build) -> pd.DataFrame:
+        # Kept rows are counted in the checked table: some kept models are views, which this
+        # test cannot read from Spark's warehouse files.
         kept = build.query(
-            f"select count(*) as n from {build.relation('staging', f'stg_shop__{table}')}"
+            f"select count(*) as n from {build.relation('staging', f'stg_shop__{table}_checked')} "
+            "where rejection_reason is null"
         )
         rejected = build.query(
             "select rejection_reason, count(*) as n from "
