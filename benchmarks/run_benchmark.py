@@ -961,6 +961,13 @@ def _table(headers: list[str], rows: list[list[str]], numeric_from: int = 1) -> 
     ]
 
 
+def _section(
+    title: str, headers: list[str], rows: list[list[str]], numeric_from: int = 1
+) -> list[str]:
+    """A Markdown section: a blank line, the heading `## title`, a blank line, the table."""
+    return ["", f"## {title}", "", *_table(headers, rows, numeric_from)]
+
+
 def _header_lines(report: dict) -> list[str]:
     machine, options = report["machine"], report["options"]
     versions = ", ".join(f"{k} {v}" for k, v in machine["versions"].items())
@@ -1032,8 +1039,8 @@ def markdown(report: dict) -> str:
         ],
         rows,
     )
-    lines += ["", "## Pipeline breakdown (medians, seconds)", ""]
-    lines += _table(
+    lines += _section(
+        "Pipeline breakdown (medians, seconds)",
         [
             "size",
             "build wall",
@@ -1063,8 +1070,8 @@ def markdown(report: dict) -> str:
             for s in report["sizes"].values()
         ],
     )
-    lines += ["", "## Reference and floor breakdown (medians, seconds)", ""]
-    lines += _table(
+    lines += _section(
+        "Reference and floor breakdown (medians, seconds)",
         [
             "size",
             "reference: features",
@@ -1090,13 +1097,9 @@ def markdown(report: dict) -> str:
         ],
     )
     if report["scoring"]:
-        lines += [
-            "",
-            "## Scoring SQL alone (compiled int_customers_segmented, synthetic customers, "
+        lines += _section(
+            "Scoring SQL alone (compiled int_customers_segmented, synthetic customers, "
             "plain DuckDB)",
-            "",
-        ]
-        lines += _table(
             ["customers", "seconds", "peak RSS GB", "model from"],
             [
                 [
@@ -1110,13 +1113,9 @@ def markdown(report: dict) -> str:
             numeric_from=0,
         )
     for summary in report["sizes"].values():
-        lines += [
-            "",
-            f"## Slowest nodes at {summary['size']} "
+        lines += _section(
+            f"Slowest nodes at {summary['size']} "
             "(median seconds; process-tree RSS while the node ran)",
-            "",
-        ]
-        lines += _table(
             ["node", "type", "seconds", "peak RSS GB", "RSS growth GB"],
             [
                 [
@@ -1130,8 +1129,8 @@ def markdown(report: dict) -> str:
             ],
             numeric_from=2,
         )
-    lines += ["", "## Targets", ""]
-    lines += _table(
+    lines += _section(
+        "Targets",
         ["target", "value", "limit", "met"],
         [
             [
