@@ -23,16 +23,7 @@ feature_stats as (
 
 parameters as (
 
-    select
-        {%- for feature in features %}
-            max(case when feature_index = {{ feature.index }} then fill_value end) as fill_{{ feature.index }},
-            max(case when feature_index = {{ feature.index }} then center end) as center_{{ feature.index }},
-            max(case when feature_index = {{ feature.index }} then scale end) as scale_{{ feature.index }},
-            max(case when feature_index = {{ feature.index }} and screen_reason is null then 1 else 0 end)
-                as is_screened_in_{{ feature.index }},
-        {%- endfor %}
-        max(clip_limit) as clip_limit
-    from feature_stats
+    {{ kmeans_sql_scaling_parameters('feature_stats', features, 'screen_reason is null', 'is_screened_in') }}
 
 ),
 

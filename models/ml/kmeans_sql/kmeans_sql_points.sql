@@ -22,15 +22,7 @@ scaling as (
 
 parameters as (
 
-    select
-        {%- for feature in features %}
-            max(case when feature_index = {{ feature.index }} then fill_value end) as fill_{{ feature.index }},
-            max(case when feature_index = {{ feature.index }} then center end) as center_{{ feature.index }},
-            max(case when feature_index = {{ feature.index }} then scale end) as scale_{{ feature.index }},
-            max(case when feature_index = {{ feature.index }} and is_kept then 1 else 0 end) as is_kept_{{ feature.index }},
-        {%- endfor %}
-        max(clip_limit) as clip_limit
-    from scaling
+    {{ kmeans_sql_scaling_parameters('scaling', features, 'is_kept', 'is_kept') }}
 
 ),
 
