@@ -290,52 +290,29 @@ model_dimensions as (
 
 ),
 
+{# One row per model-level fact: its name, its value and the one-row CTE that holds it. #}
 model_facts as (
+    {%- for fact_name, fact_value, fact_source in [
+        ('k', 'totals.segments', 'totals'),
+        ('inertia', 'totals.inertia', 'totals'),
+        ('training_customers', 'totals.training_customers', 'totals'),
+        ('fit_sample_customers', 'totals.training_customers', 'totals'),
+        ('dimensions', 'model_dimensions.dimensions', 'model_dimensions'),
+        ('min_segment_share',
+            'cast(totals.smallest_segment_customers as ' ~ type_double() ~ ') / totals.training_customers', 'totals'),
+        ('iterations', 'totals.iterations', 'totals'),
+        ('centroid_shift', 'totals.centroid_shift', 'totals'),
+        ('max_segment_id_issued', 'totals.segments', 'totals'),
+    ] %}
 
-    select
-        'k' as fact_name,
-        totals.segments as fact_value
-    from totals
-    union all
-    select
-        'inertia' as fact_name,
-        totals.inertia as fact_value
-    from totals
-    union all
-    select
-        'training_customers' as fact_name,
-        totals.training_customers as fact_value
-    from totals
-    union all
-    select
-        'fit_sample_customers' as fact_name,
-        totals.training_customers as fact_value
-    from totals
-    union all
-    select
-        'dimensions' as fact_name,
-        model_dimensions.dimensions as fact_value
-    from model_dimensions
-    union all
-    select
-        'min_segment_share' as fact_name,
-        cast(totals.smallest_segment_customers as {{ type_double() }}) / totals.training_customers as fact_value
-    from totals
-    union all
-    select
-        'iterations' as fact_name,
-        totals.iterations as fact_value
-    from totals
-    union all
-    select
-        'centroid_shift' as fact_name,
-        totals.centroid_shift as fact_value
-    from totals
-    union all
-    select
-        'max_segment_id_issued' as fact_name,
-        totals.segments as fact_value
-    from totals
+        select
+            '{{ fact_name }}' as fact_name,
+            {{ fact_value }} as fact_value
+        from {{ fact_source }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 
 ),
 
