@@ -1,10 +1,14 @@
 {#- Every raw browsing event, typed, with the reason it is rejected (null when kept).
     Anonymous events (no customer_id) cannot describe a customer and are rejected with a reason. -#}
+{{ config(**incremental_staging_config()) }}
 {%- set events_input = shop_input('events') -%}
 {#- One event lasting longer than a day is a tab left open or a broken timer (NaN and infinity
     compare above any number on DuckDB, Spark and Postgres, so they land here too). -#}
 {%- set max_event_duration_seconds = 86400 -%}
 {%- set raw_columns = ['raw_customer_id', 'raw_session_id', 'raw_event_at', 'raw_event_type', 'raw_product_id', 'raw_duration_seconds'] -%}
+{#- The rules have no settings: the version changes only with this model's SQL, which needs
+    --full-refresh like any incremental model. -#}
+{%- set rules_version = "'1'" -%}
 
 with
 
@@ -26,19 +30,37 @@ source_rows as (
 
 ),
 
-typed as (
+dated as (
 
     select
         source_rows.*,
+        {{ dbt.safe_cast('raw_event_at', dbt.type_timestamp()) }} as event_at,
+        {{ raw_row_fingerprint(raw_columns) }} as raw_fingerprint
+    from source_rows
+
+),
+
+filed as (
+
+    select
+        *,
+        cast(event_at as date) as source_date
+    from dated
+
+),
+
+{{ incremental_staging_scoped_ctes('filed', rules_version) }}
+
+typed as (
+
+    select
+        scoped.*,
         nullif(trim(raw_customer_id), '') as customer_id,
         nullif(trim(raw_session_id), '') as session_id,
-        {{ dbt.safe_cast('raw_event_at', dbt.type_timestamp()) }} as event_at,
         lower(trim(raw_event_type)) as event_type,
         nullif(trim(raw_product_id), '') as product_id,
-        {{ dbt.safe_cast('raw_duration_seconds', type_double()) }} as duration_seconds,
-        {{ raw_row_fingerprint(raw_columns) }}
-            as raw_fingerprint
-    from source_rows
+        {{ dbt.safe_cast('raw_duration_seconds', type_double()) }} as duration_seconds
+    from scoped
 
 ),
 
@@ -135,10 +157,18 @@ checked as (
         coalesce(
             validation_failure,
             case when value_occurrence > 1 then 'duplicate_row' end
-        ) as rejection_reason
+        ) as rejection_reason,
+        source_date,
+        raw_fingerprint,
+        {{ rules_version }} as staging_rules_version{% if is_incremental() %},
+        replace_scope{% endif %}
     from validated
+    {% if not events_input.exists %}where 1 = 0{% endif %}
 
 )
 
 select * from checked
-{% if not events_input.exists %}where 1 = 0{% endif %}
+{% if is_incremental() -%}
+union all
+{{ incremental_staging_emptied_dates(['source_row_key', 'customer_id', 'session_id', 'event_type', 'product_id', 'duration_seconds', 'event_at', 'raw_customer_id', 'raw_session_id', 'raw_event_at', 'raw_event_type', 'raw_product_id', 'raw_duration_seconds', 'rejection_reason']) }}
+{%- endif %}

@@ -2,6 +2,7 @@
     stg_shop__orders keeps the good rows, stg_shop__orders_rejected the others: together they
     account for every input row. Orders are the one required input: absent or empty, they stop
     the build. -#}
+{{ config(**incremental_staging_config()) }}
 {%- set orders_input = shop_input('orders') -%}
 {%- if execute and not orders_input.exists -%}
     {{ exceptions.raise_compiler_error("The required input 'orders' " ~ orders_input.problem ~ ". Point var raw_data_path (files) or raw_schema (warehouse tables) at your data; at least one order row is needed.") }}
@@ -10,6 +11,17 @@
 {#- null earliest_order_date: no lower bound. -#}
 {%- set earliest_order_date = date_var_literal('earliest_order_date') or "cast('0001-01-01' as date)" -%}
 {%- set raw_columns = ['raw_order_id', 'raw_customer_id', 'raw_ordered_at', 'raw_amount', 'raw_status'] -%}
+{#- The rules' settings, the status map seed included: a date staged under other settings is
+    staged again. -#}
+{%- set status_spellings = [] -%}
+{#- Absent only when a linter compiles the model without a warehouse; dbt builds the seed first. -#}
+{%- if execute and load_relation(ref('order_status_map')) is not none -%}
+    {%- set status_map_rows = run_query("select status_spelling, status from " ~ ref('order_status_map') ~ " order by 1, 2") -%}
+    {%- for row in status_map_rows.rows -%}
+        {%- do status_spellings.append(row[0] ~ '=' ~ row[1]) -%}
+    {%- endfor -%}
+{%- endif -%}
+{%- set rules_version = "'" ~ local_md5([max_order_amount, earliest_order_date, status_spellings | join(',')] | join('|')) ~ "'" -%}
 
 with
 
@@ -29,6 +41,29 @@ source_rows as (
 
 ),
 
+dated as (
+
+    select
+        source_rows.*,
+        {{ dbt.safe_cast('raw_ordered_at', dbt.type_timestamp()) }} as ordered_at,
+        {{ raw_row_fingerprint(raw_columns) }} as raw_fingerprint
+    from source_rows
+
+),
+
+filed as (
+
+    select
+        *,
+        cast(ordered_at as date) as source_date
+    from dated
+
+),
+
+-- Which version of an order is kept depends on all its versions: an incremental run stages the
+-- other versions of an order found on a re-staged date too.
+{{ incremental_staging_scoped_ctes('filed', rules_version, version_key="nullif(trim(on_replaced_dates.raw_order_id), '')", staged_version_key='order_id') }}
+
 status_map as (
 
     select * from {{ ref('order_status_map') }}
@@ -38,16 +73,15 @@ status_map as (
 typed as (
 
     select
-        source_rows.*,
+        scoped.*,
         nullif(trim(raw_order_id), '') as order_id,
         nullif(trim(raw_customer_id), '') as customer_id,
-        {{ dbt.safe_cast('raw_ordered_at', dbt.type_timestamp()) }} as ordered_at,
         {{ dbt.safe_cast('raw_amount', type_money()) }} as amount,
         lower(trim(raw_status)) as status_text,
         status_map.status as mapped_status
-    from source_rows
+    from scoped
     left join status_map
-        on lower(trim(source_rows.raw_status)) = status_map.status_spelling
+        on lower(trim(scoped.raw_status)) = status_map.status_spelling
 
 ),
 
@@ -75,9 +109,7 @@ validated as (
             when abs(amount) > {{ max_order_amount }} then 'implausible_amount'
             when status_text is not null and status_text != '' and mapped_status is null
                 then 'unknown_status'
-        end as validation_failure,
-        {{ raw_row_fingerprint(raw_columns) }}
-            as raw_fingerprint
+        end as validation_failure
     from typed
 
 ),
@@ -174,6 +206,7 @@ repeated_rows as (
 
 numbered as (
 
+    -- Explicit column lists: a union by position stays portable.
     select
         raw_fingerprint,
         raw_occurrence,
@@ -187,7 +220,9 @@ numbered as (
         raw_ordered_at,
         raw_amount,
         raw_status,
-        rejection_reason
+        rejection_reason,
+        source_date{% if is_incremental() %},
+        replace_scope{% endif %}
     from single_rows
     union all
     select
@@ -203,7 +238,9 @@ numbered as (
         raw_ordered_at,
         raw_amount,
         raw_status,
-        rejection_reason
+        rejection_reason,
+        source_date{% if is_incremental() %},
+        replace_scope{% endif %}
     from repeated_rows
 
 ),
@@ -223,10 +260,18 @@ checked as (
         raw_ordered_at,
         raw_amount,
         raw_status,
-        rejection_reason
+        rejection_reason,
+        source_date,
+        raw_fingerprint,
+        {{ rules_version }} as staging_rules_version{% if is_incremental() %},
+        replace_scope{% endif %}
     from numbered
+    {% if not orders_input.exists %}where 1 = 0{% endif %}
 
 )
 
 select * from checked
-{% if not orders_input.exists %}where 1 = 0{% endif %}
+{% if is_incremental() -%}
+union all
+{{ incremental_staging_emptied_dates(['source_row_key', 'order_id', 'customer_id', 'ordered_at', 'amount', 'status', 'raw_order_id', 'raw_customer_id', 'raw_ordered_at', 'raw_amount', 'raw_status', 'rejection_reason']) }}
+{%- endif %}
