@@ -4,7 +4,7 @@ scores every eligible customer at as_of_date (customer_segmentation.prediction).
 The examples are a bounded sample (int_customers_churn_training_sample samples in SQL). The
 current customers are not pulled into pandas at once: they are streamed, sorted by customer_id in
 the engine, in batches of at most prediction_score_batch_size rows, and each batch is scored after
-the models are fitted, so memory does not grow with the number of customers."""
+the models are fitted: only the three score columns of every customer are kept."""
 
 from threadpoolctl import threadpool_limits
 

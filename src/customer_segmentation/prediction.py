@@ -13,7 +13,8 @@ The dbt models prepare every input in SQL (see docs/activation.md):
   as_of_date of every eligible customer; they get the scores. The dbt model streams them in
   batches (customer_segmentation.dbt_io.iter_pandas_batches, var prediction_score_batch_size):
   the models are fitted on the sampled examples first, then each batch is scored and only its
-  three score columns are kept, so memory does not grow with the number of customers.
+  three score columns are kept: the features held in memory do not grow with the number of
+  customers.
 - ``windows`` (``int_prediction_windows``): the cutoff of each window and whether the data reach
   one horizon before it.
 
