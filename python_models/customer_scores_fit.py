@@ -1,9 +1,14 @@
 """Fits the churn and value models on the training window, evaluates them on a time hold-out and
-scores every eligible customer at as_of_date (customer_segmentation.prediction)."""
+scores every eligible customer at as_of_date (customer_segmentation.prediction).
+
+The examples are a bounded sample (int_customers_churn_training_sample samples in SQL). The
+current customers are not pulled into pandas at once: they are streamed, sorted by customer_id in
+the engine, in batches of at most prediction_score_batch_size rows, and each batch is scored after
+the models are fitted: only the three score columns of every customer are kept."""
 
 from threadpoolctl import threadpool_limits
 
-from customer_segmentation.dbt_io import to_pandas
+from customer_segmentation.dbt_io import iter_pandas_batches, to_pandas
 from customer_segmentation.prediction import (
     PredictionSettings,
     filter_relation,
@@ -14,15 +19,22 @@ from customer_segmentation.prediction import (
 def model(dbt, session):
     dbt.config(materialized="table")
     settings = PredictionSettings.from_json(dbt.config.get("prediction_settings"))
+    # dbt's parser misses a dbt.config.get() nested in an expression inside a call's arguments
+    # (and then hands the model no value): keep each get() a plain statement or argument.
+    batch_size = dbt.config.get("prediction_score_batch_size")
+    threads = dbt.config.get("prediction_threads")
     windows = to_pandas(dbt.ref("int_prediction_windows"))
     examples = to_pandas(dbt.ref("int_customers_churn_training_sample"))
-    current = to_pandas(
-        filter_relation(dbt.ref("int_customers_prediction_features"), "cutoff_role", "current")
-    )
     # dbt finds refs by parsing this file: each dbt.ref call stays a plain call of its own.
     run_date = to_pandas(dbt.ref("int_as_of_date"))
     as_of_date = str(run_date["as_of_date"].iloc[0])[:10]
-    with threadpool_limits(limits=int(dbt.config.get("prediction_threads"))):
+    # Read last: on DuckDB the stream holds the connection until every batch has been scored.
+    current = iter_pandas_batches(
+        filter_relation(dbt.ref("int_customers_prediction_features"), "cutoff_role", "current"),
+        int(batch_size),
+        order_by="customer_id",
+    )
+    with threadpool_limits(limits=int(threads)):
         artifacts, summary = score_customers(examples, current, windows, settings, as_of_date)
     print(f"customer scores: {summary}", flush=True)
     return artifacts

@@ -10,7 +10,11 @@ The dbt models prepare every input in SQL (see docs/activation.md):
   more, and they are scored on the training window: a hold-out one horizon later than anything
   they learnt from, which is how the scores are used.
 - ``current`` (``int_customers_prediction_features``, role ``current``): the features at
-  as_of_date of every eligible customer; they get the scores.
+  as_of_date of every eligible customer; they get the scores. The dbt model streams them in
+  batches (customer_segmentation.dbt_io.iter_pandas_batches, var prediction_score_batch_size):
+  the models are fitted on the sampled examples first, then each batch is scored and only its
+  three score columns are kept: the features held in memory do not grow with the number of
+  customers.
 - ``windows`` (``int_prediction_windows``): the cutoff of each window and whether the data reach
   one horizon before it.
 
@@ -40,7 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -67,6 +71,7 @@ __all__ = [
     "filter_relation",
     "fit_prediction",
     "predict",
+    "predict_batches",
     "rfm_scores",
     "score_customers",
 ]
@@ -300,6 +305,16 @@ def predict(fitted: FittedPrediction, frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def predict_batches(fitted: FittedPrediction, batches: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """predict() over batches of customers, one batch at a time: only the three score columns of
+    each batch are kept. Every row is scored on its own, so the scores are the same as predict()
+    on all rows at once."""
+    scores = [predict(fitted, batch) for batch in batches]
+    if not scores:
+        return predict(fitted, pd.DataFrame(columns=["customer_id", *fitted.features]))
+    return pd.concat(scores, ignore_index=True)
+
+
 def rfm_scores(fit_frame: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
     """The classic RFM score (3-15) of frame's rows, with quintile edges from fit_frame.
 
@@ -377,12 +392,16 @@ def evaluate_methods(
 
 def score_customers(
     examples: pd.DataFrame,
-    current: pd.DataFrame,
+    current: pd.DataFrame | Iterable[pd.DataFrame],
     windows: pd.DataFrame,
     settings: PredictionSettings,
     as_of_date: str,
 ) -> tuple[pd.DataFrame, str]:
     """Fit, evaluate and score: the artifact table (ARTIFACT_COLUMNS) and a one-line summary.
+
+    current: the customers to score, as one DataFrame or as batches of them (any iterable of
+    DataFrames, read once and only after the models are fitted; not read at all when the
+    training window cannot be fitted). Batches give the same scores as one DataFrame.
 
     record_type:
       score           customer_id, churn_probability, expected_value (only when fitted)
@@ -405,7 +424,8 @@ def score_customers(
     fitted: FittedPrediction | None = None
     if check.ok:
         fitted = fit_prediction(by_role["training"], settings)
-        scores = predict(fitted, current)
+        batches = [current] if isinstance(current, pd.DataFrame) else current
+        scores = predict_batches(fitted, batches)
         scoring_status = STATUS_SCORED
         scoring_message = (
             f"fitted on {fitted.training_customers} customers of the training window "

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
+from customer_segmentation.dbt_io import iter_pandas_batches
 from customer_segmentation.prediction import (
     ARTIFACT_COLUMNS,
     METHODS,
@@ -21,6 +25,7 @@ from customer_segmentation.prediction import (
     filter_relation,
     fit_prediction,
     predict,
+    predict_batches,
     rfm_scores,
     score_customers,
 )
@@ -310,3 +315,87 @@ def test_filter_relation_filters_pandas_and_refuses_anything_but_plain_words():
     assert filter_relation(frame, "cutoff_role", "current")["x"].tolist() == [1]
     with pytest.raises(ValueError):
         filter_relation(frame, "cutoff_role", "current' or '1'='1")
+
+
+class _RecordingBatches:
+    """Hands out the batches of an iterator and records what scoring holds: the largest batch,
+    the rows handed out, and the rows of earlier batches still alive when the next is asked for
+    (nothing may keep them: only the scores of a batch are kept)."""
+
+    def __init__(self, batches) -> None:
+        self.batches = iter(batches)
+        self.largest = 0
+        self.rows = 0
+        self.held_back = 0
+        self.alive: list[weakref.ref] = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> pd.DataFrame:
+        gc.collect()
+        # The batch just scored may still be bound to the caller's loop variable; no older one.
+        older = [ref() for ref in self.alive[:-1]]
+        self.held_back = max(self.held_back, sum(len(b) for b in older if b is not None))
+        batch = next(self.batches)
+        self.largest = max(self.largest, len(batch))
+        self.rows += len(batch)
+        self.alive.append(weakref.ref(batch))
+        return batch
+
+
+def test_batched_scores_equal_scores_of_all_rows_and_hold_one_batch_at_a_time(examples):
+    current = current_customers(1000)
+    connection = duckdb.connect()
+    connection.register("current_frame", current)
+    connection.execute("create table current_features as select * from current_frame")
+    batch_size = 64
+    recording = _RecordingBatches(
+        iter_pandas_batches(
+            connection.table("current_features"), batch_size, order_by="customer_id"
+        )
+    )
+    batched, batched_summary = score_customers(
+        examples, recording, windows_frame(), SETTINGS, as_of_date="2026-07-01"
+    )
+    whole, whole_summary = score_customers(
+        examples, current, windows_frame(), SETTINGS, as_of_date="2026-07-01"
+    )
+    assert recording.rows == 1000
+    assert 0 < recording.largest <= batch_size
+    assert recording.held_back == 0
+
+    def ordered(frame: pd.DataFrame) -> pd.DataFrame:
+        keys = ["record_type", "customer_id", "method", "metric"]
+        return frame.sort_values(keys, na_position="first").reset_index(drop=True)
+
+    # Exactly the same table: scores, statuses, evaluation and model id.
+    pd.testing.assert_frame_equal(ordered(batched), ordered(whole), check_exact=True)
+    assert batched_summary == whole_summary
+    assert (batched["record_type"] == "score").sum() == 1000
+
+
+def test_predict_batches_equals_predict_and_takes_no_batches(fitted):
+    current = current_customers(500)
+    whole = predict(fitted, current)
+    batches = (current.iloc[start : start + 37] for start in range(0, 500, 37))
+    pd.testing.assert_frame_equal(predict_batches(fitted, batches), whole, check_exact=True)
+    empty = predict_batches(fitted, [])
+    assert list(empty.columns) == ["customer_id", "churn_probability", "expected_value"]
+    assert len(empty) == 0
+
+
+def test_the_current_customers_are_not_read_when_the_window_cannot_be_fitted(examples):
+    def never_read():
+        raise AssertionError("current customers read although nothing is scored")
+        yield  # pragma: no cover
+
+    artifacts, _ = score_customers(
+        examples,
+        never_read(),
+        windows_frame(training_history=False, evaluation_history=False),
+        SETTINGS,
+        as_of_date="2026-07-01",
+    )
+    status = artifacts[artifacts["record_type"] == "status"].set_index("metric")["text_value"]
+    assert status["scoring"] == "short_history"
