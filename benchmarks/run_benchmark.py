@@ -39,6 +39,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -534,6 +535,21 @@ def node_results(run_results: Path, samples: list[tuple[float, int]]) -> list[di
     return nodes
 
 
+def measure_dbt(
+    arguments: list[str], log: Path, env: dict[str, str], options: argparse.Namespace
+) -> Measurement:
+    """One dbt command in the code snapshot, measured with the run's polling and limits."""
+    return measure(
+        dbt_command(*arguments),
+        log,
+        env=env,
+        cwd=CODE_ROOT,
+        poll_s=options.poll_s,
+        timeout_s=options.timeout,
+        rss_limit_gb=options.rss_limit_gb,
+    )
+
+
 def run_pipeline(size: Size, work: Path, options: argparse.Namespace) -> dict:
     """dbt build into a fresh warehouse, then dbt's scoring model alone, then dbt parse."""
     shutil.rmtree(work, ignore_errors=True)
@@ -542,15 +558,7 @@ def run_pipeline(size: Size, work: Path, options: argparse.Namespace) -> dict:
     env = dbt_env(database, options)
     variables = json.dumps({"raw_data_path": data_path_for_dbt(size)})
     paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-    build = measure(
-        dbt_command("build", "--vars", variables, *paths),
-        work / "build.log",
-        env=env,
-        cwd=CODE_ROOT,
-        poll_s=options.poll_s,
-        timeout_s=options.timeout,
-        rss_limit_gb=options.rss_limit_gb,
-    )
+    build = measure_dbt(["build", "--vars", variables, *paths], work / "build.log", env, options)
     record: dict = {
         "ok": build.ok,
         "wall_s": round(build.wall_s, 3),
@@ -584,14 +592,11 @@ def run_pipeline(size: Size, work: Path, options: argparse.Namespace) -> dict:
     if database.exists():
         record["warehouse_gb"] = round(database.stat().st_size / GB, 3)
 
-    rerun = measure(
-        dbt_command("run", "--select", SCORING_MODEL, "--vars", variables, *paths),
+    rerun = measure_dbt(
+        ["run", "--select", SCORING_MODEL, "--vars", variables, *paths],
         work / "scoring_rerun.log",
-        env=env,
-        cwd=CODE_ROOT,
-        poll_s=options.poll_s,
-        timeout_s=options.timeout,
-        rss_limit_gb=options.rss_limit_gb,
+        env,
+        options,
     )
     record["scoring_rerun"] = {
         "ok": rerun.ok,
@@ -602,6 +607,8 @@ def run_pipeline(size: Size, work: Path, options: argparse.Namespace) -> dict:
         for node in json.loads(run_results.read_text())["results"]:
             if node["unique_id"].endswith("." + SCORING_MODEL):
                 record["scoring_rerun"]["node_s"] = round(node["execution_time"], 3)
+
+    record["next_day"] = run_next_day(size, work, env, paths, options)
 
     parse = measure(
         dbt_command(
@@ -621,6 +628,95 @@ def run_pipeline(size: Size, work: Path, options: argparse.Namespace) -> dict:
         rss_limit_gb=options.rss_limit_gb,
     )
     record["dbt_parse_s"] = round(parse.wall_s, 3) if parse.ok else None
+    return record
+
+
+def write_next_day(source: Path, target: Path) -> dict[str, int]:
+    """The shop one day later, as a nightly run sees it: every input as it was, plus a copy of
+    its last day's orders (with their order lines, under new order ids) and events moved one day
+    on. Returns the rows added per table."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for path in source.iterdir():
+        if path.name not in ("orders.parquet", "order_items.parquet", "events.parquet"):
+            (target / path.name).symlink_to(path.resolve())
+    added: dict[str, int] = {}
+    with duckdb.connect() as connection:
+        connection.execute(
+            f"""
+            create temp table last_day_orders as
+            select * from read_parquet('{source / "orders.parquet"}')
+            where cast(ordered_at as date) = (
+                select max(cast(ordered_at as date))
+                from read_parquet('{source / "orders.parquet"}')
+            )
+            """
+        )
+        id_offset = connection.sql(
+            f"select max(order_id) from read_parquet('{source / 'orders.parquet'}')"
+        ).fetchall()[0][0]
+        statements = {
+            "orders": f"""
+                select * from read_parquet('{source / "orders.parquet"}')
+                union all
+                select order_id + {id_offset}, customer_id, ordered_at + interval 1 day, amount,
+                    status
+                from last_day_orders
+            """,
+            "order_items": f"""
+                select * from read_parquet('{source / "order_items.parquet"}')
+                union all
+                select items.order_id + {id_offset}, items.product_id, items.quantity,
+                    items.unit_price, items.discount_amount
+                from read_parquet('{source / "order_items.parquet"}') as items
+                inner join last_day_orders on items.order_id = last_day_orders.order_id
+            """,
+        }
+        if (source / "events.parquet").exists():
+            statements["events"] = f"""
+                select * from read_parquet('{source / "events.parquet"}')
+                union all
+                select customer_id, session_id, event_at + interval 1 day, event_type,
+                    product_id, duration_seconds
+                from read_parquet('{source / "events.parquet"}')
+                where cast(event_at as date) = (
+                    select max(cast(event_at as date))
+                    from read_parquet('{source / "events.parquet"}')
+                )
+            """
+        for table, statement in statements.items():
+            before = connection.sql(
+                f"select count(*) from read_parquet('{source / (table + '.parquet')}')"
+            ).fetchall()[0][0]
+            connection.execute(f"copy ({statement}) to '{target / (table + '.parquet')}'")
+            after = connection.sql(
+                f"select count(*) from read_parquet('{target / (table + '.parquet')}')"
+            ).fetchall()[0][0]
+            added[table] = after - before
+    return added
+
+
+def run_next_day(
+    size: Size, work: Path, env: dict[str, str], paths: list[str], options: argparse.Namespace
+) -> dict:
+    """The nightly run: dbt build on the same warehouse with one more day of input (order and
+    event staging are incremental: only the new day is staged)."""
+    next_day_data = work / "next_day_data"
+    added = write_next_day(DATA_DIR / size.name, next_day_data)
+    variables = json.dumps({"raw_data_path": str(next_day_data)})
+    build = measure_dbt(
+        ["build", "--vars", variables, *paths], work / "next_day_build.log", env, options
+    )
+    record: dict = {
+        "ok": build.ok,
+        "rows_added": added,
+        "wall_s": round(build.wall_s, 3),
+        "peak_rss_gb": round(build.peak_rss_gb, 3),
+    }
+    run_results = work / "target" / "run_results.json"
+    if build.ok and run_results.exists():
+        record["nodes"] = node_results(run_results, build.samples)
+    shutil.rmtree(next_day_data, ignore_errors=True)
     return record
 
 
@@ -848,6 +944,7 @@ def summarise_size(size: Size, data: dict, runs: list[dict]) -> dict:
     reruns = [p["scoring_rerun"] for p in pipelines if p.get("scoring_rerun", {}).get("ok")]
     summary["pipeline"]["scoring_rerun_wall_s"] = median([r["wall_s"] for r in reruns])
     summary["pipeline"]["scoring_rerun_node_s"] = median([r.get("node_s") for r in reruns])
+    summary["next_day"] = summarise_next_day(pipelines)
     node_times: dict[str, list[dict]] = {}
     for pipeline in pipelines:
         for node in pipeline.get("nodes", []):
@@ -878,6 +975,33 @@ def summarise_size(size: Size, data: dict, runs: list[dict]) -> dict:
             f["wall_s"],
         ),
     }
+    return summary
+
+
+STAGING_MODELS = ("stg_shop__orders_checked", "stg_shop__events_checked")
+
+
+def node_seconds(nodes: list[dict], name: str) -> float | None:
+    return next((n["execution_time_s"] for n in nodes if n["name"] == name), None)
+
+
+def summarise_next_day(pipelines: list[dict]) -> dict:
+    """Medians of the nightly run (one more day of input) against the full build before it."""
+    pairs = [(p, p["next_day"]) for p in pipelines if p.get("next_day", {}).get("ok")]
+    summary: dict = {
+        "runs": len(pairs),
+        "rows_added": pairs[0][1]["rows_added"] if pairs else None,
+        "wall_s": median([n["wall_s"] for _, n in pairs]),
+        "peak_rss_gb": median([n["peak_rss_gb"] for _, n in pairs]),
+        "full_build_wall_s": median([p["wall_s"] for p, _ in pairs]),
+    }
+    for model in STAGING_MODELS:
+        summary[f"{model}_full_s"] = median(
+            [node_seconds(p.get("nodes", []), model) for p, _ in pairs]
+        )
+        summary[f"{model}_next_day_s"] = median(
+            [node_seconds(n.get("nodes", []), model) for _, n in pairs]
+        )
     return summary
 
 
@@ -1070,6 +1194,40 @@ def markdown(report: dict) -> str:
             for s in report["sizes"].values()
         ],
     )
+    next_day_rows = []
+    for size_summary in report["sizes"].values():
+        nightly = size_summary.get("next_day") or {}
+        if not nightly.get("runs"):
+            continue
+        added = nightly["rows_added"] or {}
+        next_day_rows.append(
+            [
+                size_summary["size"],
+                f"{added.get('orders', 0):,} / {added.get('events', 0):,}",
+                fmt(nightly["full_build_wall_s"]),
+                fmt(nightly["wall_s"]),
+                fmt(ratio(nightly["wall_s"], nightly["full_build_wall_s"]), 2),
+                fmt(nightly["peak_rss_gb"], 2),
+                *[
+                    f"{fmt(nightly[f'{model}_full_s'])} -> {fmt(nightly[f'{model}_next_day_s'])}"
+                    for model in STAGING_MODELS
+                ],
+            ]
+        )
+    if next_day_rows:
+        lines += _section(
+            "Nightly run: the same warehouse, one more day of input (medians, seconds)",
+            [
+                "size",
+                "orders / events added",
+                "full build",
+                "next-day build",
+                "next-day / full",
+                "next-day GB",
+                *[f"{model}: full -> next day" for model in STAGING_MODELS],
+            ],
+            next_day_rows,
+        )
     lines += _section(
         "Reference and floor breakdown (medians, seconds)",
         [
