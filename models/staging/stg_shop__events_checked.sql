@@ -44,7 +44,7 @@ filed as (
 
     select
         *,
-        cast(event_at as date) as source_date
+        {{ incremental_staging_source_date('event_at') }} as source_date
     from dated
 
 ),

@@ -55,7 +55,7 @@ filed as (
 
     select
         *,
-        cast(ordered_at as date) as source_date
+        {{ incremental_staging_source_date('ordered_at') }} as source_date
     from dated
 
 ),
