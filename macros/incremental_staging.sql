@@ -48,11 +48,11 @@
 {#- The CTEs that pick the input rows a run stages, ending in `scoped` (each with a trailing
     comma). A full build stages every row of filed_cte (the input with source_date and
     raw_fingerprint per row). An incremental one stages the rows on replaced dates (replace_scope
-    'date') and, when version_key is given (an expression over the input naming the entity whose
-    versions compete, such as an order id; staged_version_key is its column in the checked
-    table), every other version of those entities filed on other dates (replace_scope 'row'),
-    including entities whose row on a replaced date has since left the input. -#}
-{% macro incremental_staging_scoped_ctes(filed_cte, rules_version, version_key=none, staged_version_key=none) %}
+    'date') and, when version_column is given (a column of both the input and the checked table
+    naming the entity whose versions compete, such as order_id), every other version of those
+    entities filed on other dates (replace_scope 'row'), including entities whose row on a
+    replaced date has since left the input. -#}
+{% macro incremental_staging_scoped_ctes(filed_cte, rules_version, version_column=none) %}
 {%- if not is_incremental() %}
 scoped as (
     select * from {{ filed_cte }}
@@ -70,14 +70,14 @@ on_replaced_dates as (
     left join replaced_dates
         on {{ filed_cte }}.source_date = replaced_dates.source_date
 ),
-{%- if version_key %}
+{%- if version_column %}
 
 touched_versions as (
-    select {{ version_key }} as version_key
+    select {{ version_column }}
     from on_replaced_dates
     where is_on_replaced_date
     union
-    select staged.{{ staged_version_key }}
+    select staged.{{ version_column }}
     from {{ this }} as staged
     left join replaced_dates
         on staged.source_date = replaced_dates.source_date
@@ -91,14 +91,14 @@ scoped as (
         'date' as replace_scope
     from on_replaced_dates
     where is_on_replaced_date
-    {%- if version_key %}
+    {%- if version_column %}
     union all
     select
         on_replaced_dates.*,
         'row' as replace_scope
     from on_replaced_dates
     inner join touched_versions
-        on {{ version_key }} = touched_versions.version_key
+        on on_replaced_dates.{{ version_column }} = touched_versions.{{ version_column }}
     where not on_replaced_dates.is_on_replaced_date
     {%- endif %}
 ),

@@ -45,6 +45,7 @@ dated as (
 
     select
         source_rows.*,
+        nullif(trim(raw_order_id), '') as order_id,
         {{ dbt.safe_cast('raw_ordered_at', dbt.type_timestamp()) }} as ordered_at,
         {{ raw_row_fingerprint(raw_columns) }} as raw_fingerprint
     from source_rows
@@ -62,7 +63,7 @@ filed as (
 
 -- Which version of an order is kept depends on all its versions: an incremental run stages the
 -- other versions of an order found on a re-staged date too.
-{{ incremental_staging_scoped_ctes('filed', rules_version, version_key="nullif(trim(on_replaced_dates.raw_order_id), '')", staged_version_key='order_id') }}
+{{ incremental_staging_scoped_ctes('filed', rules_version, version_column='order_id') }}
 
 status_map as (
 
@@ -74,7 +75,6 @@ typed as (
 
     select
         scoped.*,
-        nullif(trim(raw_order_id), '') as order_id,
         nullif(trim(raw_customer_id), '') as customer_id,
         {{ dbt.safe_cast('raw_amount', type_money()) }} as amount,
         lower(trim(raw_status)) as status_text,
