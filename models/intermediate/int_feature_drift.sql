@@ -24,35 +24,35 @@ run_date as (
 
 ),
 
+-- Only the two compared dates are unpivoted: the history grows by a date every run.
+compared_rows as (
+
+    select
+        'training' as sample_name,
+        history.*
+    from history
+    inner join current_model
+        on history.cutoff_date = current_model.training_as_of_date
+    union all
+    select
+        'current' as sample_name,
+        history.*
+    from history
+    inner join run_date
+        on history.cutoff_date = run_date.as_of_date
+
+),
+
 long_values as (
     {%- for feature in features %}
 
         select
+            sample_name,
             '{{ feature }}' as feature,
-            history.cutoff_date,
-            history.customer_id,
-            cast(history.{{ feature }} as {{ type_double() }}) as feature_value
-        from history
+            cast({{ feature }} as {{ type_double() }}) as feature_value
+        from compared_rows
         {% if not loop.last %}union all{% endif %}
     {%- endfor %}
-
-),
-
-training_values as (
-
-    select long_values.*
-    from long_values
-    inner join current_model
-        on long_values.cutoff_date = current_model.training_as_of_date
-
-),
-
-current_values as (
-
-    select long_values.*
-    from long_values
-    inner join run_date
-        on long_values.cutoff_date = run_date.as_of_date
 
 ),
 
@@ -62,51 +62,44 @@ training_deciles as (
         feature,
         feature_value,
         ntile(10) over (partition by feature order by feature_value) as decile
-    from training_values
-    where feature_value is not null
+    from long_values
+    where sample_name = 'training' and feature_value is not null
 
 ),
 
+-- One row per feature with the upper edge of deciles 1 to 9 (null when the training sample has
+-- fewer than that many values); the top bin needs no edge.
 bin_edges as (
 
     select
         feature,
-        decile as bin,
-        max(feature_value) as upper_edge
+        {%- for bin in range(1, 10) %}
+            max(case when decile = {{ bin }} then feature_value end) as upper_edge_{{ bin }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from training_deciles
-    group by feature, decile
+    group by feature
 
 ),
 
 binned as (
 
     {#- Both samples are binned by the same edges: the lowest bin whose upper edge holds the
-        value, the top bin above every edge, bin 0 for missing values. -#}
+        value, the top bin above every edge, bin 0 for missing values. A case over the edges
+        instead of a range join: the join matched each value to up to ten bins. -#}
 
     select
-        sample_values.sample_name,
-        sample_values.feature,
-        sample_values.customer_id,
+        long_values.sample_name,
+        long_values.feature,
         case
-            when sample_values.feature_value is null then 0
-            else coalesce(min(bin_edges.bin), 10)
+            when long_values.feature_value is null then 0
+            {%- for bin in range(1, 10) %}
+                when long_values.feature_value <= bin_edges.upper_edge_{{ bin }} then {{ bin }}
+            {%- endfor %}
+            else 10
         end as bin
-    from (
-        select
-            'training' as sample_name,
-            training_values.*
-        from training_values
-        union all
-        select
-            'current' as sample_name,
-            current_values.*
-        from current_values
-    ) as sample_values
+    from long_values
     left join bin_edges
-        on
-            sample_values.feature = bin_edges.feature
-            and sample_values.feature_value <= bin_edges.upper_edge
-    group by sample_values.sample_name, sample_values.feature, sample_values.customer_id, sample_values.feature_value
+        on long_values.feature = bin_edges.feature
 
 ),
 
@@ -152,7 +145,8 @@ final as (
 
     select
         feature,
-        sum((current_share - training_share) * ln(current_share / training_share)) as psi
+        -- Rounded: the order of a parallel sum changes the last bits from run to run.
+        round(sum((current_share - training_share) * ln(current_share / training_share)), 12) as psi
     from bin_shares
     group by feature
 
