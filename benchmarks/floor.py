@@ -7,7 +7,8 @@ Steps, each timed on its own (seconds in timings.json of --work):
   lower-cased and trimmed (null = completed); order rows are not de-duplicated.
 - fit_s: a training sample of segmentation_fit_sample_size customers (DuckDB reservoir sample)
   pulled into pandas and customer_segmentation.segmentation.fit_segmentation on it, with the
-  project's settings: exactly the Python step of the pipeline.
+  project's settings and its thread limit (var segmentation_threads): exactly the Python step of
+  the pipeline.
 - score_s (reported apart, not part of the floor): every customer assigned to the nearest
   centroid in one SQL pass (per-row distance columns, least(), no join or window).
 
@@ -22,6 +23,7 @@ import time
 from pathlib import Path
 
 import duckdb
+from threadpoolctl import threadpool_limits
 
 from customer_segmentation.segmentation import fit_segmentation
 from customer_segmentation.settings import SegmentationSettings
@@ -197,7 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, required=True, help="scratch directory")
     parser.add_argument("--settings", required=True, help="segmentation settings as JSON")
     parser.add_argument("--fit-sample-size", type=int, default=50_000)
-    parser.add_argument("--threads", default="2")
+    parser.add_argument("--threads", default="2", help="DuckDB threads")
+    parser.add_argument(
+        "--fit-threads", type=int, default=1, help="scikit-learn threads (segmentation_threads)"
+    )
     parser.add_argument("--memory-limit", default="8GB")
     args = parser.parse_args(argv)
 
@@ -225,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
             f"select * from features using sample reservoir({args.fit_sample_size} rows) "
             f"repeatable ({settings.seed})"
         ).df()
-        model = fit_segmentation(sample, settings, as_of_date)
+        with threadpool_limits(limits=args.fit_threads):
+            model = fit_segmentation(sample, settings, as_of_date)
         timings["fit_s"] = time.perf_counter() - started
 
         started = time.perf_counter()

@@ -608,7 +608,8 @@ def run_pipeline(size: Size, work: Path, options: argparse.Namespace) -> dict:
             if node["unique_id"].endswith("." + SCORING_MODEL):
                 record["scoring_rerun"]["node_s"] = round(node["execution_time"], 3)
 
-    record["next_day"] = run_next_day(size, work, env, paths, options)
+    if options.next_day:
+        record["next_day"] = run_next_day(size, work, env, paths, options)
 
     parse = measure(
         dbt_command(
@@ -785,6 +786,8 @@ def run_floor(size: Size, work: Path, options: argparse.Namespace, variables: di
         str(variables["segmentation_fit_sample_size"]),
         "--threads",
         options.threads or "2",
+        "--fit-threads",
+        str(variables["segmentation_threads"]),
         "--memory-limit",
         options.memory_limit or "8GB",
     ]
@@ -1411,6 +1414,12 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         default="worktree",
         help="what to benchmark: a snapshot of the work tree taken at the start (default), a "
         "snapshot of the last commit, or the live repo (changes mid-run are then measured)",
+    )
+    parser.add_argument(
+        "--no-next-day",
+        dest="next_day",
+        action="store_false",
+        help="skip the nightly-run measurement (one more day of input on the same warehouse)",
     )
     parser.add_argument("--drop-data", action="store_true", help="delete each size's data after it")
     options = parser.parse_args(argv)
