@@ -3,6 +3,8 @@
     missing values); PSI = sum over bins of (now - then) * ln(now / then), with shares floored at
     0.0001 so an empty bin does not give an infinite index. Grain: one row per feature. -#}
 {%- set features = var('clustering_numeric_features') -%}
+{#- Deciles: bins 1 to 10, each but the top one bounded by an upper edge. -#}
+{%- set bins = 10 -%}
 
 with
 
@@ -61,7 +63,7 @@ training_deciles as (
     select
         feature,
         feature_value,
-        ntile(10) over (partition by feature order by feature_value) as decile
+        ntile({{ bins }}) over (partition by feature order by feature_value) as decile
     from long_values
     where sample_name = 'training' and feature_value is not null
 
@@ -73,7 +75,7 @@ bin_edges as (
 
     select
         feature,
-        {%- for bin in range(1, 10) %}
+        {%- for bin in range(1, bins) %}
             max(case when decile = {{ bin }} then feature_value end) as upper_edge_{{ bin }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from training_deciles
@@ -92,10 +94,10 @@ binned as (
         long_values.feature,
         case
             when long_values.feature_value is null then 0
-            {%- for bin in range(1, 10) %}
+            {%- for bin in range(1, bins) %}
                 when long_values.feature_value <= bin_edges.upper_edge_{{ bin }} then {{ bin }}
             {%- endfor %}
-            else 10
+            else {{ bins }}
         end as bin
     from long_values
     left join bin_edges
