@@ -26,22 +26,30 @@ run_date as (
 
 ),
 
--- Only the two compared dates are unpivoted: the history grows by a date every run.
-compared_rows as (
+compared_dates as (
 
     select
         'training' as sample_name,
-        history.*
-    from history
-    inner join current_model
-        on history.cutoff_date = current_model.training_as_of_date
+        training_as_of_date as cutoff_date
+    from current_model
     union all
     select
         'current' as sample_name,
+        as_of_date as cutoff_date
+    from run_date
+
+),
+
+-- Only the two compared dates are unpivoted: the history grows by a date every run. One join
+-- reads the history once; a model fitted today puts the same rows in both samples.
+compared_rows as (
+
+    select
+        compared_dates.sample_name,
         history.*
     from history
-    inner join run_date
-        on history.cutoff_date = run_date.as_of_date
+    inner join compared_dates
+        on history.cutoff_date = compared_dates.cutoff_date
 
 ),
 
