@@ -44,12 +44,16 @@ purchased_lines as (
 
 ),
 
+-- The lines are joined and grouped once, by category; the per-customer totals below are summed
+-- from these groups (far fewer rows than the lines of three cutoffs).
 per_category as (
 
     select
         cutoff_date,
         customer_id,
         category,
+        sum(gross_amount) as category_gross_spend,
+        sum(discount_amount) as category_discount_spend,
         sum(net_amount) as category_spend
     from purchased_lines
     group by cutoff_date, customer_id, category
@@ -80,11 +84,11 @@ per_customer as (
     select
         cutoff_date,
         customer_id,
-        count(distinct category) as category_diversity,
-        sum(gross_amount) as gross_item_spend,
-        sum(discount_amount) as discount_spend,
-        sum(net_amount) as net_item_spend
-    from purchased_lines
+        count(*) as category_diversity,
+        sum(category_gross_spend) as gross_item_spend,
+        sum(category_discount_spend) as discount_spend,
+        sum(category_spend) as net_item_spend
+    from per_category
     group by cutoff_date, customer_id
 
 ),

@@ -37,21 +37,38 @@ products as (
 
 ),
 
-final as (
+-- One row per purchase and category first, so that the orders are counted without DISTINCT:
+-- DuckDB computes a grouped count(distinct) over a copy of the whole join held in memory, which
+-- ran out of memory_limit 8GB at 100M orders; two plain groupings spill to disk.
+purchase_categories as (
 
     select
         purchases.customer_id,
         products.category,
-        count(distinct purchases.order_id) as orders,
+        purchases.order_id,
+        purchases.ordered_date,
         count(*) as order_lines,
-        cast(sum(order_items.net_amount) as {{ type_money() }}) as net_spend,
-        max(purchases.ordered_date) as last_bought_date
+        sum(order_items.net_amount) as net_spend
     from order_items
     inner join purchases
         on order_items.order_id = purchases.order_id
     inner join products
         on order_items.product_id = products.product_id
-    group by purchases.customer_id, products.category
+    group by purchases.customer_id, products.category, purchases.order_id, purchases.ordered_date
+
+),
+
+final as (
+
+    select
+        customer_id,
+        category,
+        count(*) as orders,
+        cast(sum(order_lines) as {{ dbt.type_bigint() }}) as order_lines,
+        cast(sum(net_spend) as {{ type_money() }}) as net_spend,
+        max(ordered_date) as last_bought_date
+    from purchase_categories
+    group by customer_id, category
 
 )
 
