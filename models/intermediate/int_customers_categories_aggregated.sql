@@ -38,8 +38,8 @@ products as (
 ),
 
 -- One row per purchase and category first, so that the orders are counted without DISTINCT:
--- DuckDB computes a grouped count(distinct) over a copy of the whole join held in memory, which
--- ran out of memory_limit 8GB at 100M orders; two plain groupings spill to disk.
+-- DuckDB plans a grouped count(distinct) as a materialised copy of the whole join, grouped twice
+-- and joined back, which ran out of memory_limit 8GB at 100M orders; two plain groupings did not.
 purchase_categories as (
 
     select
