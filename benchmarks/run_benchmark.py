@@ -95,6 +95,8 @@ TARGET_MEMORY_VS_REFERENCE = 0.5
 TARGET_PIPELINE_OVER_FLOOR = 2.0
 TARGET_SCALING_1M_TO_10M = 10.0
 TARGET_QUICK_START_SECONDS = 90.0
+# What each run measures, in this order on the first run (see the rotation in main).
+KINDS = ("pipeline", "reference", "floor")
 # pandas holds every order row in memory: about 10x the 10m reference's 4.6 GB peak.
 REFERENCE_100M_SKIPPED = (
     "the pandas reference would need about 46 GB at 100m (10x its 10m peak); "
@@ -943,7 +945,7 @@ def summarise_size(size: Size, data: dict, runs: list[dict]) -> dict:
     }
     summary["skipped"] = {
         kind: reason
-        for kind in ("pipeline", "reference", "floor")
+        for kind in KINDS
         if (reason := next((r[kind]["skipped"] for r in runs if r[kind].get("skipped")), None))
     }
     summary["nodes_not_passing"] = sorted(
@@ -1323,7 +1325,7 @@ def markdown(report: dict) -> str:
     failures = []
     for size, runs in report["runs"].items():
         for index, run in enumerate(runs):
-            for kind in ("pipeline", "reference", "floor"):
+            for kind in KINDS:
                 if not run[kind]["ok"]:
                     last = (run[kind].get("error_tail") or "").splitlines()[-1:]
                     failures.append(f"- {size} run {index + 1} {kind}: {' '.join(last)}")
@@ -1501,7 +1503,6 @@ def main(argv: list[str] | None = None) -> int:
         "sizes": {},
         "scoring": [],
     }
-    kinds = ("pipeline", "reference", "floor")
     last_pipeline_run: dict[str, Path] = {}
     for size_name in options.sizes:
         size = SIZES[size_name]
@@ -1518,7 +1519,7 @@ def main(argv: list[str] | None = None) -> int:
             work = RUNS_DIR / size.name / f"run-{index + 1}"
             record = {"load_average": load_average()}
             # Rotate the order so that no kind always runs first (cold page cache) or last.
-            order = kinds[index % 3 :] + kinds[: index % 3]
+            order = KINDS[index % 3 :] + KINDS[: index % 3]
             for kind in order:
                 reason = skip_reason(kind, size, options)
                 if reason:
