@@ -86,7 +86,7 @@ ranked as (
 checked as (
 
     select
-        raw_fingerprint || '-' || cast(raw_occurrence as {{ dbt.type_string() }}) as source_row_key,
+        {{ source_row_key() }} as source_row_key,
         customer_id,
         gender,
         country,

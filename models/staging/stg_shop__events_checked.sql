@@ -140,20 +140,14 @@ validated as (
 checked as (
 
     select
-        cast(raw_fingerprint as {{ dbt.type_string() }}) || '-' || cast(raw_occurrence as {{ dbt.type_string() }})
-            as source_row_key,
+        {{ source_row_key() }} as source_row_key,
         customer_id,
         session_id,
         event_type,
         product_id,
         duration_seconds,
         event_at,
-        raw_customer_id,
-        raw_session_id,
-        raw_event_at,
-        raw_event_type,
-        raw_product_id,
-        raw_duration_seconds,
+        {{- raw_text_of_rejected(raw_columns, 'validation_failure is not null or value_occurrence > 1') }}
         coalesce(
             validation_failure,
             case when value_occurrence > 1 then 'duplicate_row' end

@@ -13,7 +13,7 @@ checked as (
 kept as (
 
     select
-        source_row_key as order_item_id,
+        {{ source_row_key() }} as order_item_id,
         order_id,
         product_id,
         quantity,

@@ -1,5 +1,9 @@
 {#- Every raw order line, typed, with the reason it is rejected (null when kept).
-    Identical lines are kept: the same product scanned twice into one order is a real purchase. -#}
+    Identical lines are kept: the same product scanned twice into one order is a real purchase.
+    This is the largest table staging writes (tens of millions of lines), and writing text is
+    what costs: the key is stored as its two numbers (the views stg_shop__order_items and
+    stg_shop__order_items_rejected spell it as text), and the raw text of a line is stored only
+    when the line is rejected (a kept line's values are its typed columns). -#}
 {%- set order_items_input = shop_input('order_items') -%}
 {%- set max_order_amount = validated_number_var('max_order_amount', minimum=1) -%}
 {%- set raw_columns = ['raw_order_id', 'raw_product_id', 'raw_quantity', 'raw_unit_price', 'raw_discount_amount'] -%}
@@ -126,18 +130,14 @@ numbered as (
 checked as (
 
     select
-        cast(raw_fingerprint as {{ dbt.type_string() }}) || '-' || cast(raw_occurrence as {{ dbt.type_string() }})
-            as source_row_key,
+        raw_fingerprint,
+        raw_occurrence,
         order_id,
         product_id,
         quantity,
         unit_price,
         discount_amount,
-        raw_order_id,
-        raw_product_id,
-        raw_quantity,
-        raw_unit_price,
-        raw_discount_amount,
+        {{- raw_text_of_rejected(raw_columns, 'rejection_reason is not null') }}
         rejection_reason
     from numbered
 

@@ -9,7 +9,7 @@ checked as (
 rejected as (
 
     select
-        source_row_key,
+        {{ source_row_key() }} as source_row_key,
         rejection_reason,
         raw_order_id,
         raw_product_id,

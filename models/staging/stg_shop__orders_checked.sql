@@ -248,18 +248,13 @@ numbered as (
 checked as (
 
     select
-        cast(raw_fingerprint as {{ dbt.type_string() }}) || '-' || cast(raw_occurrence as {{ dbt.type_string() }})
-            as source_row_key,
+        {{ source_row_key() }} as source_row_key,
         order_id,
         customer_id,
         ordered_at,
         amount,
         status,
-        raw_order_id,
-        raw_customer_id,
-        raw_ordered_at,
-        raw_amount,
-        raw_status,
+        {{- raw_text_of_rejected(raw_columns, 'rejection_reason is not null') }}
         rejection_reason,
         source_date,
         raw_fingerprint,

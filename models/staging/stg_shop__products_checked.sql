@@ -58,7 +58,7 @@ ranked as (
 checked as (
 
     select
-        raw_fingerprint || '-' || cast(raw_occurrence as {{ dbt.type_string() }}) as source_row_key,
+        {{ source_row_key() }} as source_row_key,
         product_id,
         category,
         brand,

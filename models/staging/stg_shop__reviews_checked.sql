@@ -52,7 +52,7 @@ validated as (
 checked as (
 
     select
-        raw_fingerprint || '-' || cast(raw_occurrence as {{ dbt.type_string() }}) as source_row_key,
+        {{ source_row_key() }} as source_row_key,
         customer_id,
         product_id,
         -- Cast only the ratings that passed: a value such as 1e300 does not fit an integer.

@@ -410,9 +410,32 @@ def test_every_raw_row_is_staged_or_rejected(messy_build, messy_shop, table):
     kept = messy_build.query(
         f"select * from staging.stg_shop__{table}_checked where rejection_reason is null"
     )
-    raw_columns = [c for c in kept.columns if c.startswith("raw_")]
-    kept_cases = sum(is_case_row(values) for values in kept[raw_columns].itertuples(index=False))
+    # Kept order lines store no raw text: their ids say which lines are ours.
+    text_columns = [c for c in kept.columns if c.startswith("raw_") or c.endswith("_id")]
+    kept_cases = sum(is_case_row(values) for values in kept[text_columns].itertuples(index=False))
     assert kept_cases == sum(outcome is None for _, outcome in case_rows(table))
+
+
+def test_order_lines_keep_their_raw_text_only_when_rejected(messy_build):
+    lines = messy_build.query(
+        """
+        select
+            rejection_reason,
+            raw_order_id,
+            raw_product_id,
+            raw_quantity,
+            raw_unit_price,
+            raw_discount_amount
+        from staging.stg_shop__order_items_checked
+        """
+    )
+    raw_columns = [c for c in lines.columns if c.startswith("raw_")]
+    kept = lines[lines["rejection_reason"].isna()]
+    rejected = lines[lines["rejection_reason"].notna()]
+    assert len(kept) > 0 and len(rejected) > 0
+    assert kept[raw_columns].isna().all().all()
+    assert set(rejected.loc[rejected["raw_quantity"].notna(), "raw_quantity"]) >= {"two", "2.5"}
+    assert "case-p-no-order" in set(rejected["raw_product_id"])
 
 
 def test_handled_orders_are_staged_with_the_documented_values(messy_build):
@@ -1327,13 +1350,23 @@ def test_each_order_row_gets_the_first_failing_rule_and_one_version_per_id_is_ke
     checked = memory_warehouse.build("orders")
     assert len(checked) == len(rows)
     assert checked["source_row_key"].is_unique
-    raw_columns = [f"raw_{c}" for c in COLUMNS["orders"]]
     expected = {
         tuple(row[c][1] for c in COLUMNS["orders"]): expected_order_reason(row) for row in rows
     }
+    # Kept rows store no raw text: each checked row is traced to its input by the fingerprint
+    # staging computed from the raw values (identical rows share one, and one expectation).
+    raw_rows = memory_warehouse.connection.sql(
+        f"select hash({', '.join(COLUMNS['orders'])}) as raw_fingerprint, * from raw.orders"
+    ).df()
+    raw_values = {
+        record["raw_fingerprint"]: tuple(none_if_na(record[c]) for c in COLUMNS["orders"])
+        for record in raw_rows.to_dict("records")
+    }
     valid = []
     for record in checked.to_dict("records"):
-        key = tuple(none_if_na(record[c]) for c in raw_columns)
+        key = raw_values[record["raw_fingerprint"]]
+        if none_if_na(record["rejection_reason"]) is not None:
+            assert key == tuple(none_if_na(record[f"raw_{c}"]) for c in COLUMNS["orders"])
         actual = none_if_na(record["rejection_reason"])
         if expected[key] is None:
             assert actual in (None, "duplicate_row", "conflicting_duplicate_order_id"), key

@@ -227,7 +227,8 @@ def test_the_changes_are_staged_by_the_rules(staged_twice):
     duplicated_day = outcome[outcome["source_date"].astype(str) == dates["duplicated"]]
     assert (duplicated_day["outcome"] == "duplicate_row").sum() == 1
     edited_day = outcome[outcome["source_date"].astype(str) == dates["edited"]]
-    assert "12.34" in edited_day["raw_amount"].tolist()
+    # The edited order is kept: its new amount is staged (raw text is kept for rejected rows only).
+    assert "12.34" in edited_day["amount"].astype(str).tolist()
 
 
 def test_a_rerun_without_changes_changes_nothing(staged_twice):
