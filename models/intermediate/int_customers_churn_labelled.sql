@@ -45,7 +45,8 @@ outcomes as (
     select
         windows.cutoff_role,
         orders.customer_id,
-        count(distinct case when orders.is_purchase then orders.order_id end) as next_period_purchases,
+        -- One row per order at the run date (int_orders_classified's grain): rows are orders.
+        count(case when orders.is_purchase then orders.order_id end) as next_period_purchases,
         sum(orders.net_spend) as next_period_net_spend
     from orders
     inner join windows

@@ -37,7 +37,8 @@ recent_orders as (
     select
         cutoff_date,
         customer_id,
-        count(distinct case when is_purchase then order_id end) as purchases_last_horizon,
+        -- One row per order and cutoff (int_orders_classified's grain): rows are orders.
+        count(case when is_purchase then order_id end) as purchases_last_horizon,
         cast(sum(net_spend) as {{ type_money() }}) as net_spend_last_horizon
     from orders
     where ordered_date >= cast({{ dbt.dateadd('day', -(var('prediction_horizon_days') | int), 'cutoff_date') }} as date)

@@ -13,7 +13,9 @@ per_customer as (
     select
         cutoff_date,
         customer_id,
-        count(distinct case when is_purchase then order_id end) as frequency,
+        -- An order has one row per cutoff (int_orders_classified's grain, tested): counting rows
+        -- counts orders, without the cost of a count(distinct).
+        count(case when is_purchase then order_id end) as frequency,
         sum(case when is_cancelled then 1 else 0 end) as cancelled_orders,
         sum(case when is_full_return or is_refund then 1 else 0 end) as return_count,
         cast(sum(net_spend) as {{ type_money() }}) as monetary,
