@@ -23,6 +23,7 @@ def model(dbt, session):
     # (and then hands the model no value): keep each get() a plain statement or argument.
     batch_size = dbt.config.get("prediction_score_batch_size")
     threads = dbt.config.get("prediction_threads")
+    score_threads = dbt.config.get("prediction_score_threads")
     windows = to_pandas(dbt.ref("int_prediction_windows"))
     examples = to_pandas(dbt.ref("int_customers_churn_training_sample"))
     # dbt finds refs by parsing this file: each dbt.ref call stays a plain call of its own.
@@ -35,6 +36,8 @@ def model(dbt, session):
         order_by="customer_id",
     )
     with threadpool_limits(limits=int(threads)):
-        artifacts, summary = score_customers(examples, current, windows, settings, as_of_date)
+        artifacts, summary = score_customers(
+            examples, current, windows, settings, as_of_date, score_threads=int(score_threads)
+        )
     print(f"customer scores: {summary}", flush=True)
     return artifacts

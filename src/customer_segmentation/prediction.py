@@ -56,6 +56,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, mean_absolute_error, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
+from threadpoolctl import threadpool_limits
 
 __all__ = [
     "ARTIFACT_COLUMNS",
@@ -396,12 +397,15 @@ def score_customers(
     windows: pd.DataFrame,
     settings: PredictionSettings,
     as_of_date: str,
+    score_threads: int | None = None,
 ) -> tuple[pd.DataFrame, str]:
     """Fit, evaluate and score: the artifact table (ARTIFACT_COLUMNS) and a one-line summary.
 
     current: the customers to score, as one DataFrame or as batches of them (any iterable of
     DataFrames, read once and only after the models are fitted; not read at all when the
     training window cannot be fitted). Batches give the same scores as one DataFrame.
+    score_threads: threads that score current (None: the caller's thread limits, as the fit).
+    Every row is scored on its own, so the scores do not depend on it.
 
     record_type:
       score           customer_id, churn_probability, expected_value (only when fitted)
@@ -421,11 +425,14 @@ def score_customers(
     }
     records: list[dict[str, Any]] = []
     check = check_window(by_role["training"], windows_by_role.get("training"), settings, "training")
+    if score_threads is not None and score_threads < 1:
+        raise ValueError(f"score_threads must be at least 1, got {score_threads}")
     fitted: FittedPrediction | None = None
     if check.ok:
         fitted = fit_prediction(by_role["training"], settings)
         batches = [current] if isinstance(current, pd.DataFrame) else current
-        scores = predict_batches(fitted, batches)
+        with threadpool_limits(limits=score_threads):
+            scores = predict_batches(fitted, batches)
         scoring_status = STATUS_SCORED
         scoring_message = (
             f"fitted on {fitted.training_customers} customers of the training window "

@@ -375,6 +375,26 @@ def test_batched_scores_equal_scores_of_all_rows_and_hold_one_batch_at_a_time(ex
     assert (batched["record_type"] == "score").sum() == 1000
 
 
+def test_the_scores_do_not_depend_on_the_scoring_threads(examples):
+    current = current_customers(2000)
+
+    def scored(threads: int) -> pd.DataFrame:
+        with threadpool_limits(limits=1):
+            artifacts, _ = score_customers(
+                examples,
+                current,
+                windows_frame(),
+                SETTINGS,
+                as_of_date="2026-07-01",
+                score_threads=threads,
+            )
+        return artifacts
+
+    pd.testing.assert_frame_equal(scored(1), scored(2), check_exact=True)
+    with pytest.raises(ValueError, match="score_threads must be at least 1"):
+        score_customers(examples, current, windows_frame(), SETTINGS, "2026-07-01", score_threads=0)
+
+
 def test_predict_batches_equals_predict_and_takes_no_batches(fitted):
     current = current_customers(500)
     whole = predict(fitted, current)
