@@ -419,14 +419,14 @@ def score_customers(
                       features (text_value)
       dropped_feature metric = the feature, text_value = why it was left out
     """
+    if score_threads is not None and score_threads < 1:
+        raise ValueError(f"score_threads must be at least 1, got {score_threads}")
     windows_by_role = {str(row["cutoff_role"]): row for row in windows.to_dict(orient="records")}
     by_role = {
         role: examples[examples["cutoff_role"] == role] for role in ("training", "evaluation")
     }
     records: list[dict[str, Any]] = []
     check = check_window(by_role["training"], windows_by_role.get("training"), settings, "training")
-    if score_threads is not None and score_threads < 1:
-        raise ValueError(f"score_threads must be at least 1, got {score_threads}")
     fitted: FittedPrediction | None = None
     if check.ok:
         fitted = fit_prediction(by_role["training"], settings)
