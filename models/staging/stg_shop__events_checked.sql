@@ -137,6 +137,18 @@ validated as (
 
 ),
 
+judged as (
+
+    select
+        *,
+        coalesce(
+            validation_failure,
+            case when value_occurrence > 1 then 'duplicate_row' end
+        ) as rejection_reason
+    from validated
+
+),
+
 checked as (
 
     select
@@ -147,16 +159,13 @@ checked as (
         product_id,
         duration_seconds,
         event_at,
-        {{- raw_text_of_rejected(raw_columns, 'validation_failure is not null or value_occurrence > 1') }}
-        coalesce(
-            validation_failure,
-            case when value_occurrence > 1 then 'duplicate_row' end
-        ) as rejection_reason,
+        {{- raw_text_of_rejected(raw_columns, 'rejection_reason is not null') }}
+        rejection_reason,
         source_date,
         raw_fingerprint,
         {{ rules_version }} as staging_rules_version{% if is_incremental() %},
         replace_scope{% endif %}
-    from validated
+    from judged
     {% if not events_input.exists %}where 1 = 0{% endif %}
 
 )
