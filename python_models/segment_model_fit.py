@@ -1,37 +1,83 @@
-"""Fits the customer segmentation, or keeps the current model, and stores it as artifacts."""
+"""Keeps the stored segmentation model that is valid for this run, or fits a new one
+(customer_segmentation.model_choice), and stores it as artifacts."""
 
 from threadpoolctl import threadpool_limits
 
-from customer_segmentation.dbt_io import read_relation_if_exists, to_pandas
-from customer_segmentation.refit_policy import decide_refit, latest_retrain_reason
-from customer_segmentation.segmentation import PreviousModel, fit_segmentation
-from customer_segmentation.settings import SegmentationSettings
+from customer_segmentation.dbt_io import (
+    iter_pandas_batches,
+    read_relation_if_exists,
+    select_columns,
+    to_pandas,
+)
+from customer_segmentation.model_choice import (
+    as_date,
+    choose_model,
+    evaluate_policy,
+    kept_model_artifacts,
+    new_model_artifacts,
+    read_stored_models,
+)
+from customer_segmentation.segmentation import fit_segmentation
+from customer_segmentation.settings import MonitoringSettings, SegmentationSettings
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     settings = SegmentationSettings.from_json(dbt.config.get("segmentation_settings"))
-    current = read_relation_if_exists(session, str(dbt.this))
-    # The monitoring mart of the previous run says whether the policy asks for a refit. It is
-    # read by name, not ref(): it is downstream of this model.
-    monitoring = read_relation_if_exists(session, dbt.config.get("monitoring_relation"))
+    monitoring = MonitoringSettings.from_json(dbt.config.get("monitoring_settings"))
     # dbt's parser misses a dbt.config.get() nested in an expression inside a call's arguments
     # (and then hands the model no value): keep each get() a plain statement or argument.
-    retrain_requested = dbt.config.get("retrain") in (True, "True", "true")
-    decision = decide_refit(
-        current,
-        settings,
-        force=retrain_requested,
-        policy_reason=latest_retrain_reason(monitoring),
+    retrain = dbt.config.get("retrain")
+    start_over = dbt.config.get("start_over")
+    input_source = dbt.config.get("input_source")
+    batch_size = dbt.config.get("drift_batch_size")
+    registry_relation = dbt.config.get("registry_relation")
+    threads = dbt.config.get("segmentation_threads")
+    # The registry is downstream of this model: read by name, as earlier runs left it.
+    stored = read_stored_models(
+        read_relation_if_exists(session, registry_relation),
+        read_relation_if_exists(session, str(dbt.this)),
     )
-    print(f"segment model: {decision.reason}", flush=True)
-    if not decision.refit:
-        return current
-    previous = PreviousModel.from_artifacts(current) if current is not None else None
     training_sample = to_pandas(dbt.ref("int_customer_features_training_sample"))
-    as_of_date = to_pandas(dbt.ref("int_as_of_date"))["as_of_date"].iloc[0]
+    # dbt finds refs by parsing this file: each dbt.ref call stays a plain call of its own.
+    run_date = to_pandas(dbt.ref("int_as_of_date"))
+    as_of_date = as_date(run_date["as_of_date"].iloc[0])
+    drift_reference = to_pandas(dbt.ref("int_feature_drift_reference"))
+    customers = dbt.ref("int_customer_features")
+
+    def judge(candidate):
+        # Streamed last: on DuckDB the stream holds the connection until it is drained.
+        columns = sorted(
+            {"customer_id", *settings.numeric_features, *settings.categorical_features}
+        )
+        batches = iter_pandas_batches(select_columns(customers, columns), int(batch_size))
+        return evaluate_policy(
+            candidate, batches, as_of_date, settings.numeric_features, monitoring
+        )
+
+    choice = choose_model(
+        stored,
+        settings,
+        monitoring,
+        as_of_date,
+        training_sample,
+        judge,
+        retrain_requested=retrain in (True, "True", "true"),
+        start_over=start_over in (True, "True", "true"),
+    )
+    print(f"segment model for {as_of_date}: {choice.reason}", flush=True)
+    if not choice.refit:
+        return kept_model_artifacts(choice, as_of_date, input_source)
     # The fit runs on a bounded sample; a set thread count avoids oversubscribing the cores
     # DuckDB and other processes share (var segmentation_threads).
-    with threadpool_limits(limits=int(dbt.config.get("segmentation_threads"))):
-        fitted = fit_segmentation(training_sample, settings, as_of_date, previous=previous)
-    return fitted.artifacts()
+    with threadpool_limits(limits=int(threads)):
+        fitted = fit_segmentation(
+            training_sample,
+            settings,
+            as_of_date,
+            previous=choice.previous,
+            ids_issued=choice.ids_issued,
+        )
+    return new_model_artifacts(
+        fitted, choice, training_sample, drift_reference, as_of_date, input_source
+    )

@@ -1,6 +1,9 @@
 {#- How each segment differs from all customers on each numeric clustering feature.
     Grain: one row per segment and feature. z_score = (segment mean - overall mean) / overall
-    standard deviation, in the feature's own units. -#}
+    standard deviation, in the feature's own units. is_defined_for_segment: at least
+    var profile_min_value_share of the segment has a value (days between orders is undefined for
+    one-time buyers): a mean over the few who have one does not describe the segment, so the
+    marts never rank such a feature among the segment's distinguishing ones. -#}
 {%- set profile_features = customer_numeric_features() -%}
 
 with
@@ -48,6 +51,7 @@ per_segment as (
     select
         segment_id,
         feature,
+        count(*) as segment_customers,
         count(feature_value) as customers_with_value,
         avg(feature_value) as segment_mean,
         {{ percentile_median('feature_value') }} as segment_median
@@ -62,6 +66,8 @@ final as (
         per_segment.segment_id,
         per_segment.feature,
         per_segment.customers_with_value,
+        cast(per_segment.customers_with_value as {{ type_double() }}) / per_segment.segment_customers
+        >= {{ var('profile_min_value_share') }} as is_defined_for_segment,
         per_segment.segment_mean,
         per_segment.segment_median,
         overall.overall_mean,

@@ -1,6 +1,9 @@
 {#- Every customer's segment at every run date, kept across runs. Rerunning a date replaces that
     date's rows. -#}
-{{ config(materialized='incremental', **incremental_replace_config('as_of_date')) }}
+{{ config(
+    materialized='incremental',
+    full_refresh=start_over_full_refresh(),
+    **incremental_replace_config('as_of_date')) }}
 
 with
 

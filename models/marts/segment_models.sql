@@ -1,5 +1,6 @@
 {#- The model registry: every model fitted in this warehouse, with its settings, features,
-    metrics and training window; the one scoring customers now is flagged. -#}
+    metrics, training window, the input it was fitted on and why it was fitted; the one scoring
+    customers now is flagged. -#}
 with
 
 history as (
@@ -36,7 +37,21 @@ parameters as (
         model_id,
         {{ dbt.listagg("metric || '=' || text_value", "'; '", "order by metric") }} as parameters  -- noqa: RF04
     from history
-    where record_type = 'parameter' and metric not in ('numeric_features', 'log1p_features', 'categorical_features')
+    where record_type = 'parameter' and metric not in ('numeric_features', 'log1p_features', 'categorical_features', 'input_source')
+    group by model_id
+
+),
+
+-- The decision recorded with the model's first run: why it was fitted.
+fitting as (
+
+    select
+        model_id,
+        max(case when record_type = 'parameter' and metric = 'input_source' then text_value end) as input_source,
+        max(case when record_type = 'decision' and metric = 'action' then text_value end) as fit_decision,
+        max(case when record_type = 'decision' and metric = 'reason' then text_value end) as fit_reason
+    from history
+    where record_type in ('parameter', 'decision')
     group by model_id
 
 ),
@@ -79,6 +94,9 @@ final as (
         metrics.segments_vanished,
         features_used.features_used,
         parameters.parameters,
+        fitting.input_source,
+        fitting.fit_decision,
+        fitting.fit_reason,
         current_model.model_id is not null as is_current
     from metrics
     inner join recorded
@@ -87,6 +105,8 @@ final as (
         on metrics.model_id = features_used.model_id
     left join parameters
         on metrics.model_id = parameters.model_id
+    left join fitting
+        on metrics.model_id = fitting.model_id
     left join current_model
         on metrics.model_id = current_model.model_id
 

@@ -1,9 +1,15 @@
-{#- One row per run date: is the current model still describing today's customers?
+{#- One row per run date: does the model that scored this run still describe its customers?
     status is `retrain` when the model is older than monitoring_max_model_age_days, a feature's
     PSI exceeds monitoring_psi_retrain, or a segment's share moved more than
     monitoring_share_shift_retrain (absolute) since training; `warn` at the *_warn thresholds;
-    else `ok`. The next run refits when the latest status is `retrain` (see README). -#}
-{{ config(materialized='incremental', **incremental_replace_config('as_of_date')) }}
+    else `ok`. The same rule judged the stored model before the run chose to keep or refit it
+    (customer_segmentation.model_choice): model_decision and decision_reason say what was done,
+    so a `retrain` verdict on a stored model shows as a refit in the same run. -#}
+{{ config(
+    materialized='incremental',
+    full_refresh=start_over_full_refresh(),
+    on_schema_change='append_new_columns',
+    **incremental_replace_config('as_of_date')) }}
 
 with
 
@@ -34,6 +40,12 @@ customer_segments as (
 run_date as (
 
     select as_of_date from {{ ref('int_as_of_date') }}
+
+),
+
+decisions as (
+
+    select * from {{ ref('segment_model_decisions') }}
 
 ),
 
@@ -126,7 +138,7 @@ measured as (
 
 ),
 
-final as (
+judged as (
 
     select
         measured.*,
@@ -159,6 +171,20 @@ final as (
             else 'no drift beyond the warning thresholds'
         end as reason
     from measured
+
+),
+
+final as (
+
+    select
+        judged.*,
+        decisions.decision as model_decision,
+        decisions.decision_reason,
+        decisions.candidate_model_id as judged_model_id,
+        decisions.policy_status as judged_model_status
+    from judged
+    left join decisions
+        on judged.as_of_date = decisions.as_of_date
 
 )
 

@@ -1,5 +1,7 @@
 {#- How each segment of the current model differs from all customers, feature by feature, with
-    the features ranked by how strongly they set the segment apart (|z-score|). -#}
+    the features ranked by how strongly they set the segment apart (|z-score|). Features most of
+    the segment has no value for (is_defined_for_segment false) and features without spread rank
+    last. -#}
 with
 
 profiles as (
@@ -25,9 +27,13 @@ final as (
         profiles.overall_mean,
         profiles.overall_stddev,
         profiles.z_score,
+        profiles.is_defined_for_segment,
         row_number() over (
             partition by profiles.segment_id
-            order by case when profiles.z_score is null then 1 else 0 end, abs(profiles.z_score) desc, profiles.feature
+            order by
+                case when profiles.z_score is null or not profiles.is_defined_for_segment then 1 else 0 end,
+                abs(profiles.z_score) desc,
+                profiles.feature
         ) as importance_rank
     from profiles
     inner join segments

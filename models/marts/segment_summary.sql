@@ -54,7 +54,7 @@ ranked_profiles as (
             partition by segment_id order by abs(z_score) desc, feature
         ) as importance_rank
     from profiles
-    where z_score is not null
+    where z_score is not null and is_defined_for_segment
 
 ),
 
@@ -97,6 +97,7 @@ final as (
                 then cast(per_segment.revenue as {{ type_double() }}) / totals.all_revenue
         end as share_of_revenue,
         per_segment.revenue,
+        {{ sql_string_literal(currency_code()) }} as currency_code,
         per_segment.avg_recency_days,
         per_segment.median_recency_days,
         per_segment.avg_frequency,

@@ -1,7 +1,13 @@
-{#- Every model this warehouse has fitted, kept across runs: the artifacts of each new model_id
-    are appended once, with the time they were first recorded. Re-running with a kept model adds
-    nothing. -#}
-{{ config(materialized='incremental', unique_key=['model_id', 'artifact_key'], incremental_strategy='append') }}
+{#- Every model this warehouse has fitted, kept across runs: each artifact row of a model is
+    appended once, with the time it was first recorded. Re-running with a kept model adds
+    nothing (its decision rows of later runs have the keys of its first run's: the registry keeps
+    the decision that fitted it, ml.segment_model_decisions every run's); a model stored by an
+    earlier version gains the record types it lacked. -#}
+{{ config(
+    materialized='incremental',
+    unique_key=['model_id', 'artifact_key'],
+    incremental_strategy='append',
+    full_refresh=start_over_full_refresh()) }}
 
 with
 
@@ -23,5 +29,10 @@ keyed as (
 
 select * from keyed
 {% if is_incremental() %}
-where model_id not in (select distinct model_id from {{ this }})
+    where not exists (
+        select 1 from {{ this }} as recorded
+        where
+            recorded.model_id = keyed.model_id
+            and recorded.artifact_key = keyed.artifact_key
+    )
 {% endif %}

@@ -78,43 +78,45 @@ def ensure_demo_data(directory: Path, customers: int, seed: int) -> None:
     _step(f"demo data written in {time.perf_counter() - started:.1f} s: {summary}")
 
 
-def latest_monitoring(database: Path) -> dict | None:
-    """The latest row of marts.segment_monitoring (as_of_date, status, reason), if any."""
+def run_monitoring(database: Path) -> dict | None:
+    """This run's row of marts.segment_monitoring (the date of intermediate.int_as_of_date):
+    as_of_date, status, reason, model_id, model_decision; None when the run built none."""
     import duckdb
 
     if not database.exists():
         return None
     with duckdb.connect(str(database), read_only=True) as connection:
-        exists = connection.sql(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'marts' and table_name = 'segment_monitoring'"
-        ).fetchall()[0][0]
-        if not exists:
+        tables = {
+            (schema, name)
+            for schema, name in connection.sql(
+                "select table_schema, table_name from information_schema.tables"
+            ).fetchall()
+        }
+        if not {("marts", "segment_monitoring"), ("intermediate", "int_as_of_date")} <= tables:
             return None
         rows = connection.sql(
-            "select as_of_date, status, reason, model_id from marts.segment_monitoring "
-            "order by as_of_date desc limit 1"
+            "select monitoring.as_of_date, monitoring.status, monitoring.reason, "
+            "monitoring.model_id, monitoring.model_decision "
+            "from marts.segment_monitoring as monitoring "
+            "inner join intermediate.int_as_of_date as run_date "
+            "on monitoring.as_of_date = run_date.as_of_date"
         ).fetchall()
     if not rows:
         return None
-    as_of_date, status, reason, model_id = rows[0]
-    return {"as_of_date": as_of_date, "status": status, "reason": reason, "model_id": model_id}
+    as_of_date, status, reason, model_id, decision = rows[0]
+    return {
+        "as_of_date": as_of_date,
+        "status": status,
+        "reason": reason,
+        "model_id": model_id,
+        "model_decision": decision,
+    }
 
 
-def build_with_policy(variables: dict, extra_arguments: list[str] | None = None) -> dict | None:
-    """dbt build with these vars; with auto_retrain, refit at once when monitoring says so.
-
-    Returns the latest monitoring row after the build(s).
-    """
-    arguments = ["build", "--vars", json.dumps(variables), *(extra_arguments or [])]
-    run_dbt(arguments)
-    status = latest_monitoring(warehouse_path())
-    if variables.get("auto_retrain") and status and status["status"] == "retrain":
-        _step(f"monitoring says retrain ({status['reason']}): refitting now (auto_retrain)")
-        arguments[2] = json.dumps({**variables, "retrain": True})
-        run_dbt(arguments)
-        status = latest_monitoring(warehouse_path())
-    return status
+def run_build(variables: dict, extra_arguments: list[str] | None = None) -> dict | None:
+    """dbt build with these vars; returns this run's monitoring row (run_monitoring)."""
+    run_dbt(["build", "--vars", json.dumps(variables), *(extra_arguments or [])])
+    return run_monitoring(warehouse_path())
 
 
 def backfill_dates(start: date, end: date, every: str) -> list[date]:
@@ -139,11 +141,10 @@ def backfill(dates: list[date], variables: dict, extra_arguments: list[str]) -> 
     database = warehouse_path()
     for index, as_of_date in enumerate(dates, start=1):
         started = time.perf_counter()
-        status = build_with_policy(
-            {**variables, "as_of_date": as_of_date.isoformat()}, extra_arguments
-        )
+        status = run_build({**variables, "as_of_date": as_of_date.isoformat()}, extra_arguments)
         summary = (
-            f"model {status['model_id']}, monitoring {status['status']} ({status['reason']})"
+            f"model {status['model_id']} ({status['model_decision']}), "
+            f"monitoring {status['status']} ({status['reason']})"
             if status
             else "no monitoring row"
         )
@@ -252,9 +253,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if arguments.command == "demo":
         ensure_demo_data(arguments.data_dir, arguments.customers, arguments.seed)
-        build_with_policy({"raw_data_path": str(arguments.data_dir)})
+        run_build({"raw_data_path": str(arguments.data_dir)})
     else:
-        build_with_policy(json.loads(arguments.vars), dbt_arguments)
+        run_build(json.loads(arguments.vars), dbt_arguments)
     print_summary(warehouse_path())
     if arguments.command == "demo":
         from customer_segmentation.report import main as report_main

@@ -123,6 +123,22 @@ def _snowpark_batches(
             yield frame.iloc[start : start + batch_size].reset_index(drop=True)
 
 
+def select_columns(relation: Any, columns: list[str]) -> Any:
+    """The relation with only these columns, projected by the engine before anything is read.
+
+    DuckDB relations (project), PySpark and Snowpark DataFrames (select) and pandas. Column names
+    must be plain identifiers: they come from code and settings, not from input.
+    """
+    bad = [column for column in columns if not column.isidentifier()]
+    if bad:
+        raise ValueError(f"select_columns takes identifiers, got {bad}")
+    if isinstance(relation, pd.DataFrame):
+        return relation[list(columns)]
+    if callable(getattr(relation, "project", None)):
+        return relation.project(", ".join(columns))
+    return relation.select(*columns)
+
+
 def read_relation_if_exists(session: Any, relation_name: str) -> pd.DataFrame | None:
     """The rows of a relation as pandas, or None when it does not exist yet.
 

@@ -178,6 +178,34 @@ ARCHETYPES: tuple[Archetype, ...] = (
 )
 
 
+def claimed_features(name: str) -> frozenset[str]:
+    """The features a segment name speaks of: an archetype's required features, the two
+    features of a descriptive name ("Long-lapsed rarely visiting customers": recency_days,
+    sessions), nothing for other names. A refit does not inherit a name that speaks of a feature
+    its data lacks (customer_segmentation.segmentation)."""
+    base = name.split(" (segment ")[0]
+    for archetype in ARCHETYPES:
+        if archetype.name == base:
+            return frozenset(archetype.requires)
+    return _DESCRIPTIVE_NAME_FEATURES.get(base, frozenset())
+
+
+def _descriptive_name_features() -> dict[str, frozenset[str]]:
+    words = [(feature, word) for feature, pair in FEATURE_WORDS.items() for word in pair]
+    names: dict[str, frozenset[str]] = {}
+    for first_feature, first_word in words:
+        names[f"{first_word} customers"] = frozenset({first_feature})
+        for second_feature, second_word in words:
+            if second_feature != first_feature:
+                names[f"{first_word} {second_word.lower()} customers"] = frozenset(
+                    {first_feature, second_feature}
+                )
+    return names
+
+
+_DESCRIPTIVE_NAME_FEATURES = _descriptive_name_features()
+
+
 def segment_profiles(x: np.ndarray, labels: np.ndarray, feature_names: list[str]) -> pd.DataFrame:
     """z-score of each segment (rows, by segment id) on each dimension (columns) of x."""
     overall_mean = x.mean(axis=0)

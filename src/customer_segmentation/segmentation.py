@@ -71,6 +71,7 @@ from customer_segmentation.explain import (
 )
 from customer_segmentation.naming import (
     OUTLIER_SEGMENT_NAME,
+    claimed_features,
     describe_segment,
     name_segments,
     segment_profiles,
@@ -96,6 +97,7 @@ __all__ = [
     "SegmentationModel",
     "clustering_options",
     "fit_segmentation",
+    "typed_artifacts",
 ]
 
 ARTIFACT_COLUMNS = [
@@ -284,7 +286,7 @@ class SegmentationModel:
             )
         frame = pd.DataFrame.from_records(records, columns=ARTIFACT_COLUMNS)
         frame["model_id"] = self.model_id
-        return _typed_artifacts(frame)
+        return typed_artifacts(frame)
 
     def _segment_records(self) -> list[dict]:
         records: list[dict] = []
@@ -330,7 +332,8 @@ def _number(value: object) -> float | None:
     return float(value)  # type: ignore[arg-type]
 
 
-def _typed_artifacts(frame: pd.DataFrame) -> pd.DataFrame:
+def typed_artifacts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Artifact rows with the column types every writer uses (Int64, float64, string)."""
     integer_columns = ["segment_id", "position", "k"]
     float_columns = ["fill_value", "center", "scale", "clip_limit", "value"]
     text_columns = [c for c in ARTIFACT_COLUMNS if c not in integer_columns + float_columns]
@@ -384,15 +387,16 @@ def _match(
     scaling: FittedScaling,
     settings: SegmentationSettings,
     previous: PreviousModel | None,
+    ids_issued: int = 0,
 ) -> SegmentMatch:
     if previous is None:
-        ids = tuple(range(1, clustering.k + 1))
+        ids = tuple(range(ids_issued + 1, ids_issued + clustering.k + 1))
         return SegmentMatch(
             segment_ids=ids,
             names=(None,) * clustering.k,
             statuses=("new",) * clustering.k,
             distances=(None,) * clustering.k,
-            max_segment_id_issued=clustering.k,
+            max_segment_id_issued=ids_issued + clustering.k,
         )
     return match_to_previous(
         clustering.centroids,
@@ -418,7 +422,8 @@ def _name_segments(
     is_outlier: np.ndarray,
 ) -> pd.DataFrame:
     """Names: inherited for matched segments, the outlier name for the outlier segment, and
-    name_segments() for the rest (never reusing an inherited name)."""
+    name_segments() for the rest (never reusing an inherited name). A matched segment keeps its
+    id but not a name that speaks of a feature this fit has no data for (claimed_features)."""
     segment_ids = list(match.segment_ids)
     if x_profiles.shape[1]:
         profiles = segment_profiles(x_profiles, labels, profile_names)
@@ -426,7 +431,10 @@ def _name_segments(
         profiles = pd.DataFrame(index=segment_ids)
     names: dict[int, str] = {}
     descriptions: dict[int, str] = {}
+    available = set(profile_names)
     for segment_id, inherited, outlier in zip(segment_ids, match.names, is_outlier, strict=True):
+        if inherited is not None and not claimed_features(inherited) <= available:
+            inherited = None
         name = inherited if inherited is not None else (OUTLIER_SEGMENT_NAME if outlier else None)
         if name is not None:
             names[segment_id] = name
@@ -453,12 +461,15 @@ def fit_segmentation(
     settings: SegmentationSettings,
     as_of_date: date | str,
     previous: PreviousModel | None = None,
+    ids_issued: int = 0,
 ) -> SegmentationModel:
     """Fit the segmentation on a training frame (one row per customer, with customer_id).
 
     Rows are sorted by customer_id first, so the result does not depend on the order the
     warehouse returned them in. With `previous` (PreviousModel.from_artifacts of the last
     model's artifact table), segments that match a previous segment keep its id and name.
+    Without it, segment ids are ids_issued + 1, ids_issued + 2, ... (ids_issued: the largest id
+    a model of this warehouse issued, so that no id is issued twice).
     """
     started = time.perf_counter()
     if "customer_id" not in features.columns:
@@ -488,7 +499,7 @@ def fit_segmentation(
         forced_k=settings.k,
         options=clustering_options(settings),
     )
-    match = _match(clustering, scaling, settings, previous)
+    match = _match(clustering, scaling, settings, previous, ids_issued)
     ids = np.asarray(match.segment_ids, dtype="int64")
     labels = ids[clustering.labels - 1]
 

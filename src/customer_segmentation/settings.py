@@ -220,3 +220,72 @@ class SegmentationSettings:
 def _check_range(name: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
         raise ValueError(f"segmentation_{name} must be between {low} and {high}; got {value}")
+
+
+RETRAINING_POLICIES = ("automatic", "manual")
+
+
+@dataclass(frozen=True)
+class MonitoringSettings:
+    """The retraining policy and the rule that decides whether a stored model may serve a run.
+
+    max_model_age_days          status retrain when the model is older than this
+    psi_warn, psi_retrain       status warn / retrain when a clustering feature's population
+                                stability index exceeds these
+    share_shift_warn, share_shift_retrain
+                                status warn / retrain when a segment's share of customers
+                                moved more than these (absolute) since training
+    retraining_policy           automatic: a retrain verdict refits in the same build;
+                                manual: the verdict is reported and the model kept until a run
+                                with var retrain: true
+    min_population_overlap      a stored model serves this data only when at least this share
+                                of its training customers (a sketch of them) is found again
+                                with the same first order date; below it the model was fitted
+                                on another shop
+    """
+
+    max_model_age_days: int = 180
+    psi_warn: float = 0.1
+    psi_retrain: float = 0.25
+    share_shift_warn: float = 0.05
+    share_shift_retrain: float = 0.1
+    retraining_policy: str = "automatic"
+    min_population_overlap: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.retraining_policy not in RETRAINING_POLICIES:
+            raise ValueError(
+                f"retraining_policy must be one of {', '.join(RETRAINING_POLICIES)}; "
+                f"got {self.retraining_policy!r}"
+            )
+        if self.max_model_age_days < 0:
+            raise ValueError("monitoring_max_model_age_days must not be negative")
+        if not 0 <= self.psi_warn <= self.psi_retrain:
+            raise ValueError("need 0 <= monitoring_psi_warn <= monitoring_psi_retrain")
+        if not 0 <= self.share_shift_warn <= self.share_shift_retrain <= 1:
+            raise ValueError(
+                "need 0 <= monitoring_share_shift_warn <= monitoring_share_shift_retrain <= 1"
+            )
+        if not 0 < self.min_population_overlap <= 1:
+            raise ValueError("model_reuse_min_population_overlap must be in (0, 1]")
+
+    @classmethod
+    def from_json(cls, text: str) -> MonitoringSettings:
+        """Build the settings from the JSON document the dbt YAML renders from vars."""
+        values = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown monitoring settings {unknown}; valid ones: {sorted(known)}")
+        types = {f.name: f.type for f in fields(cls)}
+        converted = {
+            name: (
+                int(value)
+                if types[name] == "int"
+                else float(value)
+                if types[name] == "float"
+                else str(value)
+            )
+            for name, value in values.items()
+        }
+        return cls(**converted)

@@ -1,0 +1,116 @@
+"""End to end: a stored model serves a run only when it is valid for it (same shop, fitted on or
+before the run date, same settings), and a warehouse never mixes two shops' history."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from conftest import run_dbt
+
+from customer_segmentation.demo_data import generate_shop
+
+pytestmark = pytest.mark.dbt
+
+# Models and marts only: the data tests of every model run in the demo build (conftest).
+WITHOUT_TESTS = ("--exclude", "resource_type:test", "resource_type:unit_test")
+CUSTOMERS = 1200
+
+
+@pytest.fixture(scope="module")
+def shops(tmp_path_factory):
+    """Two demo shops of the same size and id range, from different seeds: different shops."""
+    root = tmp_path_factory.mktemp("shops")
+    for name, seed in (("first", 21), ("second", 22)):
+        generate_shop(root / name, n_customers=CUSTOMERS, seed=seed)
+    return root / "first", root / "second"
+
+
+def _decisions(run):
+    return run.query("select * from ml.segment_model_decisions order by as_of_date")
+
+
+def test_a_model_fitted_later_never_scores_an_earlier_date(shops, tmp_path):
+    shop, _ = shops
+    latest = run_dbt(tmp_path, {"raw_data_path": str(shop)}, extra_arguments=WITHOUT_TESTS)
+    latest_date = latest.query("select as_of_date from intermediate.int_as_of_date")[
+        "as_of_date"
+    ].iloc[0]
+    earlier = (latest_date - timedelta(days=90)).date()
+    back = run_dbt(
+        tmp_path,
+        {"raw_data_path": str(shop), "as_of_date": str(earlier)},
+        extra_arguments=WITHOUT_TESTS,
+        database=latest.database,
+    )
+    assert f"no stored model is valid for {earlier}: 1 fitted after {earlier}" in back.output
+    assert f"segment monitoring for {earlier}: ok" in back.output
+    again = run_dbt(
+        tmp_path,
+        {"raw_data_path": str(shop)},
+        extra_arguments=WITHOUT_TESTS,
+        database=latest.database,
+    )
+    assert "current model kept" in again.output
+
+    decisions = _decisions(again)
+    assert decisions["decision"].tolist() == ["refit", "keep"]
+    registry = again.query("select * from marts.segment_models order by training_as_of_date")
+    assert [d.date() for d in registry["training_as_of_date"]] == [earlier, latest_date.date()]
+    # The run of the latest date is scored again with the model fitted on that date.
+    assert decisions["model_id"].iloc[-1] == registry["model_id"].iloc[-1]
+    monitoring = again.query("select * from marts.segment_monitoring")
+    assert (monitoring["model_age_days"] >= 0).all()
+    assert (monitoring["model_training_as_of_date"] <= monitoring["as_of_date"]).all()
+    history = again.query(
+        "select as_of_date, model_id, count(*) as customers from marts.customer_segment_history "
+        "group by all order by as_of_date"
+    )
+    assert history["model_id"].tolist() == registry["model_id"].tolist()
+
+
+def test_a_second_shop_in_the_same_warehouse_stops_and_can_start_over(shops, tmp_path):
+    first, second = shops
+    built = run_dbt(tmp_path, {"raw_data_path": str(first)}, extra_arguments=WITHOUT_TESTS)
+    history_before = built.query("select * from marts.customer_segment_history")
+
+    stopped = run_dbt(
+        tmp_path,
+        {"raw_data_path": str(second)},
+        extra_arguments=WITHOUT_TESTS,
+        database=built.database,
+        check=False,
+    )
+    assert stopped.returncode != 0
+    assert "holds the segment models and history of another shop" in stopped.output
+    assert "DBT_DUCKDB_PATH" in stopped.output and "start_over: true" in stopped.output
+    history_after = stopped.query("select * from marts.customer_segment_history")
+    assert len(history_after) == len(history_before), "the stopped run wrote history"
+
+    restarted = run_dbt(
+        tmp_path,
+        {"raw_data_path": str(second), "start_over": True},
+        extra_arguments=WITHOUT_TESTS,
+        database=built.database,
+    )
+    assert "first model fitted: start_over is true" in restarted.output
+    registry = restarted.query("select * from marts.segment_models")
+    assert len(registry) == 1
+    assert registry["fit_decision"].tolist() == ["first_fit"]
+    assert registry["previous_model_id"].isna().all(), "names came from the other shop's model"
+    assert registry["input_source"].iloc[0] == f"files in {second}"
+    history = restarted.query("select * from marts.customer_segment_history")
+    segmented = restarted.query("select customer_id from marts.customer_segments")
+    assert history["as_of_date"].nunique() == 1
+    assert set(history["customer_id"]) == set(segmented["customer_id"])
+    assert len(restarted.query("select * from marts.segment_monitoring")) == 1
+    assert len(_decisions(restarted)) == 1
+    # The next run of the second shop keeps its model.
+    rerun = run_dbt(
+        tmp_path,
+        {"raw_data_path": str(second)},
+        extra_arguments=WITHOUT_TESTS,
+        database=built.database,
+    )
+    assert "current model kept" in rerun.output
+    assert _decisions(rerun)["decision"].tolist() == ["keep"]
