@@ -141,6 +141,7 @@ STATUS_SEVERITY = {
     "critical": 3,
     "drift": 3,
     "drifted": 3,
+    "retrain": 3,
     "warn": 2,
     "warning": 2,
     "ok": 1,
@@ -183,6 +184,7 @@ class Cell:
 
     text: str
     css_class: str = ""
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -349,6 +351,11 @@ class ReportContext:
     labels: dict[int, str]
     sample_size: int
     seed: int
+    currency: str | None = None
+
+    def money(self, value: Any) -> str:
+        """An amount with the shop's currency (segment_summary.currency_code), never wrapped."""
+        return _format_money(value, self.currency)
 
     def colour(self, segment_id: Any) -> str:
         """The segment's colour; grey for segments the current model does not have."""
@@ -415,7 +422,12 @@ def _load_context(warehouse: Warehouse, sample_size: int, seed: int) -> ReportCo
         int(row.segment_id): f"{int(row.segment_id)} \u00b7 {row.segment_name}"
         for row in segments.itertuples(index=False)
     }
-    return ReportContext(model, model_id, segments, colours, labels, sample_size, seed)
+    currency = None
+    if "currency_code" in segments.columns and segments["currency_code"].notna().any():
+        currency = str(segments["currency_code"].dropna().iloc[0])
+    return ReportContext(
+        model, model_id, segments, colours, labels, sample_size, seed, currency=currency
+    )
 
 
 def _model_filter(warehouse: Warehouse, table: str, context: ReportContext) -> tuple[str, list]:
@@ -456,8 +468,31 @@ def _format_days(value: Any) -> str:
     return "\u2014" if _is_missing(value) else f"{round(float(value)):,} d"
 
 
-def _format_money(value: Any) -> str:
-    return "\u2014" if _is_missing(value) else f"{float(value):,.0f}"
+CURRENCY_SYMBOLS = {"EUR": "\u20ac", "GBP": "\u00a3", "USD": "$", "JPY": "\u00a5"}
+
+
+def _format_money(value: Any, currency: str | None = None) -> str:
+    """'€12,345' for currencies with a symbol, '12,345 CHF' for others, '12,345' without one;
+    '-€12' for negative amounts. Non-breaking spaces: an amount never wraps mid-number."""
+    if _is_missing(value):
+        return "\u2014"
+    amount = float(value)
+    digits = f"{abs(amount):,.0f}"
+    sign = "-" if round(amount) < 0 else ""
+    if currency is None:
+        return f"{sign}{digits}"
+    symbol = CURRENCY_SYMBOLS.get(currency.upper())
+    if symbol:
+        return f"{sign}{symbol}{digits}"
+    return f"{sign}{digits}\u00a0{currency.upper()}"
+
+
+def _count_phrase(value: Any, noun: str = "customer") -> str:
+    """'1 customer', '2,000 customers'."""
+    if _is_missing(value):
+        return f"\u2014 {noun}s"
+    number = round(float(value))
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
 
 
 def _format_share(value: Any) -> str:
@@ -569,7 +604,7 @@ def _headline(warehouse: Warehouse, context: ReportContext) -> Body:
         body.kpis.append(Kpi("Customers", _format_count(summary["customers"].sum()), "segmented"))
         body.kpis.append(Kpi("Segments", _format_count(len(summary))))
         if "revenue" in summary.columns:
-            body.kpis.append(Kpi("Revenue", _format_money(summary["revenue"].sum()), "net"))
+            body.kpis.append(Kpi("Revenue", context.money(summary["revenue"].sum()), "net"))
     else:
         body.notes.append(f"Segment figures not shown: {summary_reason}.")
     model = context.model
@@ -590,7 +625,7 @@ def _headline(warehouse: Warehouse, context: ReportContext) -> Body:
             Kpi(
                 "Model",
                 str(model["model_id"]),
-                "" if training is None else f"fitted on {training:,} customers",
+                "" if training is None else f"fitted on {_count_phrase(training)}",
                 "kpi-model",
             )
         )
@@ -633,8 +668,8 @@ def _sizes(warehouse: Warehouse, context: ReportContext) -> Body:
             text=[_format_share(v) for v in customer_share],
             textposition="outside",
             cliponaxis=False,
-            customdata=[_format_count(v) for v in summary["customers"]],
-            hovertemplate="%{y}<br>%{customdata} customers (%{text})<extra></extra>",
+            customdata=[_count_phrase(v) for v in summary["customers"]],
+            hovertemplate="%{y}<br>%{customdata} (%{text})<extra></extra>",
             name="customers",
         ),
         row=1,
@@ -653,7 +688,7 @@ def _sizes(warehouse: Warehouse, context: ReportContext) -> Body:
                 text=[_format_share(v) for v in revenue_share],
                 textposition="outside",
                 cliponaxis=False,
-                customdata=[_format_money(v) for v in revenue],
+                customdata=[context.money(v) for v in revenue],
                 hovertemplate="%{y}<br>revenue %{customdata} (%{text})<extra></extra>",
                 name="revenue",
             ),
@@ -772,14 +807,14 @@ def _segments(warehouse: Warehouse, context: ReportContext) -> Body:
             figures.append(
                 Kpi(
                     "Revenue",
-                    _format_money(row["revenue"]),
+                    context.money(row["revenue"]),
                     _format_share(row.get("share_of_revenue")) + " of all",
                 )
             )
         for label, mean, median, formatter in (
             ("Recency", "avg_recency_days", "median_recency_days", _format_days),
             ("Orders", "avg_frequency", "median_frequency", _format_number),
-            ("Net spend", "avg_monetary", "median_monetary", _format_money),
+            ("Net spend", "avg_monetary", "median_monetary", context.money),
         ):
             if mean in row:
                 detail = f"median {formatter(row[median])}" if median in row else ""
@@ -814,14 +849,16 @@ def _readable_features(text: Any) -> str:
 
 def _segment_rules(warehouse: Warehouse, body: Body) -> dict[int, list[str]]:
     table = "marts.segment_explanations"
-    reason = warehouse.why_not(table, ("segment_id", "rule", "coverage", "precision"))
+    reason = warehouse.why_not(
+        table, ("segment_id", "rule_rank", "rule", "coverage", "rule_precision")
+    )
     if reason:
         body.notes.append(f"Rules not built: {reason}.")
         return {}
     body.sources.append(table)
     frame = warehouse.query(
-        f'select segment_id, rule, coverage, "precision" from {quote(table)} '
-        'order by segment_id, "precision" desc nulls last, coverage desc nulls last, rule'
+        f"select segment_id, rule, coverage, rule_precision from {quote(table)} "
+        "order by segment_id, rule_rank"
     )
     rules: dict[int, list[str]] = {}
     for row in frame.itertuples(index=False):
@@ -829,7 +866,7 @@ def _segment_rules(warehouse: Warehouse, body: Body) -> dict[int, list[str]]:
         if len(listed) < RULES_PER_SEGMENT:
             listed.append(
                 f"{row.rule} \u2014 covers {_format_share(row.coverage)} of the segment, "
-                f"precision {_format_share(row.precision)}"
+                f"precision {_format_share(row.rule_precision)}"
             )
     return rules
 
@@ -868,7 +905,7 @@ def _segment_actions(warehouse: Warehouse, body: Body) -> dict[Any, list[str]]:
             if not _is_missing(row.channel):
                 text += f" (via {row.channel})"
             if not _is_missing(row.customers):
-                text += f" \u2014 {_format_count(row.customers)} customers"
+                text += f" \u2014 {_count_phrase(row.customers)}"
             segment_key = row.segment_key if key == "segment_name" else int(row.segment_key)
             actions.setdefault(segment_key, []).append(text)
         return actions
@@ -969,7 +1006,7 @@ def _projection(warehouse: Warehouse, context: ReportContext) -> Body:
     shown = len(sample)
     notes.insert(
         0,
-        f"{shown:,} customers shown"
+        f"{_count_phrase(shown)} shown"
         + (
             " (a deterministic sample by customer_id hash)."
             if shown == context.sample_size
@@ -1108,7 +1145,7 @@ def _scores(warehouse: Warehouse, context: ReportContext) -> Body:
     if has_churn:
         panels.append(("Mean churn probability", "mean_churn_probability", _format_share, ".0%"))
     if has_value:
-        panels.append(("Expected value next period (total)", "expected_value", _format_money, ""))
+        panels.append(("Expected value next period (total)", "expected_value", context.money, ""))
     figure = make_subplots(
         rows=1,
         cols=len(panels),
@@ -1132,6 +1169,11 @@ def _scores(warehouse: Warehouse, context: ReportContext) -> Body:
             row=1,
             col=index,
         )
+        if tick_format == ".0%":
+            # A probability axis ends at 100%; labels that would not fit outside go inside.
+            figure.update_traces(textposition="auto", row=1, col=index)
+            figure.update_xaxes(tickformat=tick_format, range=[0, 1], dtick=0.25, row=1, col=index)
+            continue
         values = [float(v) for v in frame[column] if not _is_missing(v)] or [0.0]
         # Headroom for the outside labels, which plotly would otherwise cut at the edge.
         low, high = min(0.0, min(values)), max(0.0, max(values))
@@ -1164,8 +1206,8 @@ def _scores(warehouse: Warehouse, context: ReportContext) -> Body:
             ]
         if has_value:
             cells += [
-                Cell(_format_money(row["expected_value"]), "num"),
-                Cell(_format_number(row["mean_expected_value"]), "num"),
+                Cell(context.money(row["expected_value"]), "num"),
+                Cell(context.money(row["mean_expected_value"]), "num"),
             ]
         rows.append(tuple(cells))
     return Body(
@@ -1197,7 +1239,7 @@ def _migration(warehouse: Warehouse, context: ReportContext) -> Body:
         (_python_value(row.from_segment_id), _python_value(row.to_segment_id)): int(row.customers)
         for row in frame.itertuples(index=False)
     }
-    z, text = [], []
+    z, text, phrases = [], [], []
     for source in from_ids:
         row_total = sum(counts.get((source, target), 0) for target in to_ids)
         z.append(
@@ -1207,16 +1249,21 @@ def _migration(warehouse: Warehouse, context: ReportContext) -> Body:
             ]
         )
         text.append([_format_count(counts.get((source, target), 0)) for target in to_ids])
+        phrases.append([_count_phrase(counts.get((source, target), 0)) for target in to_ids])
 
-    def axis_label(sid: Any, empty: str) -> str:
-        return empty if sid is None else context.tick_label(sid, 26)
+    def axis_label(sid: Any, empty: str, width: int) -> str:
+        return empty if sid is None else context.tick_label(sid, width)
+
+    # Column labels share the page width between every segment: wrapped narrower than rows.
+    column_width = max(8, min(26, 110 // max(1, len(to_ids))))
 
     figure = go.Figure(
         go.Heatmap(
             z=z,
-            x=[axis_label(sid, "not segmented now") for sid in to_ids],
-            y=[axis_label(sid, "new customers") for sid in from_ids],
+            x=[axis_label(sid, "not segmented now", column_width) for sid in to_ids],
+            y=[axis_label(sid, "new customers", 26) for sid in from_ids],
             text=text,
+            customdata=phrases,
             texttemplate="%{text}",
             textfont={"size": 12},
             zmin=0,
@@ -1225,8 +1272,7 @@ def _migration(warehouse: Warehouse, context: ReportContext) -> Body:
             xgap=2,
             ygap=2,
             colorbar={"title": {"text": "share of row", "side": "right"}, "tickformat": ".0%"},
-            hovertemplate="from %{y}<br>to %{x}<br>%{text} customers (%{z:.0%} of row)"
-            "<extra></extra>",
+            hovertemplate="from %{y}<br>to %{x}<br>%{customdata} (%{z:.0%} of row)<extra></extra>",
         )
     )
     figure.update_xaxes(title={"text": "to segment (current run)"}, side="top", tickangle=0)
@@ -1243,43 +1289,83 @@ def _none_last(value: Any) -> tuple[bool, Any]:
     return (value is None, value if value is not None else 0)
 
 
+MONITORING_COLUMNS = (
+    ("as_of_date", "Run date"),
+    ("status", "Status"),
+    ("reason", "Why"),
+    ("model_decision", "Model"),
+    ("max_feature_psi", "Largest drift (PSI)"),
+    ("max_segment_share_shift", "Largest share shift"),
+    ("model_age_days", "Model age"),
+)
+MODEL_DECISION_LABELS = {
+    "first_fit": "first fit",
+    "keep": "kept",
+    "refit": "refitted",
+}
+
+
 def _monitoring(warehouse: Warehouse, context: ReportContext) -> Body:
     table = "marts.segment_monitoring"
-    _require(warehouse.why_not(table))
-    frame = warehouse.query(f"select * from {quote(table)} order by all")
+    _require(warehouse.why_not(table, ("as_of_date", "status", "reason")))
+    available = set(warehouse.columns(table))
+    selected = [(column, label) for column, label in MONITORING_COLUMNS if column in available]
+    extra = [column for column in ("max_psi_feature", "decision_reason") if column in available]
+    frame = warehouse.query(
+        f"select {', '.join(c for c, _ in selected + [(e, e) for e in extra])} "
+        f"from {quote(table)} order by as_of_date desc"
+    )
     body = Body(sources=[table])
-    status = _first_column(list(frame.columns), STATUS_COLUMNS)
-    if status:
-        severity = frame[status].map(lambda v: STATUS_SEVERITY.get(str(v).strip().lower(), 0))
-        frame = frame.assign(_severity=severity).sort_values(
-            "_severity", ascending=False, kind="stable"
+    latest = frame.iloc[0]
+    body.kpis.append(
+        Kpi(
+            "Latest run",
+            str(latest["status"]),
+            f"{_python_value(latest['as_of_date'])}: {latest['reason']}",
+            _status_class(str(latest["status"])),
         )
-        worst = frame.iloc[0]
-        overall = str(worst[status]) if worst["_severity"] > 0 else "unknown"
+    )
+    counts = frame["status"].astype(str).value_counts()
+    for value in sorted(counts.index, key=lambda v: (-STATUS_SEVERITY.get(v.lower(), 0), v)):
         body.kpis.append(
             Kpi(
-                "Overall status", overall, f"worst of {len(frame):,} checks", _status_class(overall)
+                value,
+                f"{counts[value]:,}",
+                "run" if counts[value] == 1 else "runs",
+                _status_class(value),
             )
         )
-        counts = frame[status].astype(str).value_counts()
-        for value in sorted(counts.index, key=lambda v: (-STATUS_SEVERITY.get(v.lower(), 0), v)):
-            body.kpis.append(Kpi(value, f"{counts[value]:,}", "checks", _status_class(value)))
-        frame = frame.drop(columns="_severity")
-    else:
-        body.notes.append(f"{table} has no status column: showing the checks as stored.")
     shown = frame.head(MONITORING_ROW_LIMIT)
     if len(frame) > len(shown):
-        body.notes.append(f"Showing the first {len(shown)} of {len(frame):,} rows, worst first.")
+        body.notes.append(f"Showing the latest {len(shown)} of {len(frame):,} run dates.")
     rows = []
     for record in shown.to_dict("records"):
         cells = []
-        for column, value in record.items():
-            cell = _format_cell(value)
-            if column == status:
-                cell = Cell(cell.text, _status_class(cell.text))
-            cells.append(cell)
+        for column, _ in selected:
+            value = _python_value(record[column])
+            if column == "status":
+                cells.append(Cell(str(value), _status_class(str(value))))
+            elif column == "reason":
+                cells.append(Cell(str(value), "text"))
+            elif column == "model_decision":
+                text = MODEL_DECISION_LABELS.get(
+                    str(value), "\u2014" if value is None else str(value)
+                )
+                cells.append(Cell(text, "text", record.get("decision_reason") or ""))
+            elif column == "max_feature_psi":
+                feature = record.get("max_psi_feature")
+                text = _format_number(value, 3)
+                if value and feature:
+                    text = f"{text} ({_feature_label(str(feature))})"
+                cells.append(Cell(text, "num" if value is not None else "missing"))
+            elif column == "max_segment_share_shift":
+                cells.append(Cell(_format_share(value), "num"))
+            elif column == "model_age_days":
+                cells.append(Cell(_format_days(value), "num"))
+            else:
+                cells.append(_format_cell(value))
         rows.append(tuple(cells))
-    body.tables.append(Table(tuple(str(c) for c in shown.columns), tuple(rows)))
+    body.tables.append(Table(tuple(label for _, label in selected), tuple(rows)))
     return body
 
 
@@ -1403,10 +1489,10 @@ def _fairness_chart(attribute: str, frame: pd.DataFrame, context: ReportContext)
                 text=[f"{100 * s:.0f}%" if s >= 0.06 else "" for s in shares],
                 textposition="inside",
                 insidetextanchor="middle",
-                customdata=[_format_count(row[group]) for _, row in rows],
+                customdata=[_count_phrase(row[group]) for _, row in rows],
                 hovertemplate="%{y}<br>"
                 + _group_label(group)
-                + ": %{x:.1%} (%{customdata} customers)<extra></extra>",
+                + ": %{x:.1%} (%{customdata})<extra></extra>",
             )
         )
     figure.update_xaxes(tickformat=".0%", range=[0, 1])
@@ -1591,6 +1677,19 @@ def _plotly_js_version(plotly_js: str) -> str:
     return plotly_js[start + len(marker) : end]
 
 
+def read_sections(
+    database_path: str | Path,
+    sample_size: int = DEFAULT_SAMPLE_SIZE,
+    seed: int = DEFAULT_SEED,
+    progress: Progress | None = None,
+) -> tuple[ReportContext, list[Section]]:
+    """Every section of the report of a built warehouse (opened read-only, then closed)."""
+    with duckdb.connect(str(database_path), read_only=True) as connection:
+        warehouse = Warehouse(connection)
+        context = _load_context(warehouse, sample_size, seed)
+        return context, build_sections(warehouse, context, progress)
+
+
 def write_report(
     database_path: str | Path,
     output_path: str | Path,
@@ -1614,10 +1713,7 @@ def write_report(
         raise FileNotFoundError(f"no warehouse at {database_path}: run a build first")
     say = progress or (lambda message: None)
     say(f"reading {database_path.name} (read-only)")
-    with duckdb.connect(str(database_path), read_only=True) as connection:
-        warehouse = Warehouse(connection)
-        context = _load_context(warehouse, sample_size, seed)
-        sections = build_sections(warehouse, context, progress)
+    context, sections = read_sections(database_path, sample_size, seed, progress)
     started = time.perf_counter()
     say("rendering the page")
     html = render_html(sections, context, database_path.name)

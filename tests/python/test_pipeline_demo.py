@@ -12,6 +12,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from customer_segmentation.clustering import assign_to_nearest
 from customer_segmentation.preprocessing import apply_scaling
+from customer_segmentation.report import read_sections, write_report
 
 pytestmark = pytest.mark.dbt
 
@@ -178,3 +179,43 @@ def test_docs_generate_describes_every_model(demo_build, demo_data, tmp_path):
     assert not undocumented
     catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
     assert "model.customer_segmentation.segment_summary" in catalog["nodes"]
+
+
+# The marts each report section draws from (report.py): a section whose marts have rows must be
+# built, and say nothing is missing.
+SECTION_MARTS = {
+    "headline": ("marts.segment_summary",),
+    "sizes": ("marts.segment_summary",),
+    "profiles": ("marts.segment_profiles",),
+    "segments": ("marts.segment_summary", "marts.segment_explanations", "marts.campaign_audiences"),
+    "projection": ("ml.segment_model_centroids",),
+    "k_selection": ("marts.segment_model_selection",),
+    "scores": ("marts.customer_scores",),
+    "migration": ("marts.segment_migration",),
+    "monitoring": ("marts.segment_monitoring",),
+    "fairness": ("marts.segment_fairness",),
+}
+
+
+def test_the_report_shows_every_mart_the_build_filled(demo_build, tmp_path):
+    context, sections = read_sections(demo_build.database)
+    assert [section.key for section in sections] == list(SECTION_MARTS)
+    for section in sections:
+        filled = [
+            mart
+            for mart in SECTION_MARTS[section.key]
+            if demo_build.query(f"select count(*) as n from {mart}")["n"].iloc[0] > 0
+        ]
+        if filled:
+            assert section.is_built, f"{section.key}: {section.reason}"
+        if section.is_built:
+            complaints = [
+                note
+                for note in section.body.notes
+                if re.search(r"not built|error|has no column|does not exist", note, re.I)
+            ]
+            assert not complaints, f"{section.key}: {complaints}"
+    page = write_report(demo_build.database, tmp_path / "report.html").read_text()
+    text = re.sub(r"<script.*?</script>", "", page, flags=re.S)
+    assert not re.search(r"\b1 customers\b", text)
+    assert context.currency == "EUR" and "\u20ac" in text

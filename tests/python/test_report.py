@@ -153,6 +153,7 @@ def _optional_tables(features: pd.DataFrame, profiles: pd.DataFrame) -> dict[str
         "marts.segment_explanations": pd.DataFrame(
             {
                 "segment_id": [1, 1, 2, 3],
+                "rule_rank": [1, 2, 1, 1],
                 "rule": [
                     "frequency > 10",
                     "monetary > 1000",
@@ -160,7 +161,7 @@ def _optional_tables(features: pd.DataFrame, profiles: pd.DataFrame) -> dict[str
                     "sessions > 50 and frequency <= 3",
                 ],
                 "coverage": [0.98, 0.95, 1.0, 0.9],
-                "precision": [0.99, 0.97, 0.96, 0.93],
+                "rule_precision": [0.99, 0.97, 0.96, 0.93],
             }
         ),
         "marts.campaign_audiences": pd.DataFrame(
@@ -189,11 +190,19 @@ def _optional_tables(features: pd.DataFrame, profiles: pd.DataFrame) -> dict[str
         ),
         "marts.segment_monitoring": pd.DataFrame(
             {
-                "check_name": ["feature_drift", "feature_drift", "segment_share"],
-                "feature": ["monetary", "sessions", None],
-                "psi": [0.31, 0.04, None],
-                "threshold": [0.2, 0.2, 0.1],
-                "status": ["alert", "ok", "warn"],
+                "as_of_date": pd.to_datetime(["2026-05-01", "2026-06-01", "2026-07-01"]),
+                "status": ["ok", "warn", "ok"],
+                "reason": [
+                    "no drift beyond the warning thresholds",
+                    "feature monetary is drifting: PSI 0.12 > 0.1",
+                    "no drift beyond the warning thresholds",
+                ],
+                "model_decision": ["first_fit", "keep", "refit"],
+                "decision_reason": ["first model fitted", "current model kept", "var retrain"],
+                "max_feature_psi": [0.0, 0.12, 0.0],
+                "max_psi_feature": ["monetary", "monetary", "monetary"],
+                "max_segment_share_shift": [0.0, 0.02, 0.0],
+                "model_age_days": [0, 31, 0],
             }
         ),
         "marts.segment_fairness": (
@@ -400,8 +409,12 @@ def test_optional_marts_are_used_when_they_exist(full_report):
     assert "Win-back voucher (via email)" in segments and "80 customers" in segments
     assert "marts.segment_fairness" in section_html(html, "fairness")
     monitoring = section_html(html, "monitoring")
-    assert 'class="status-bad">alert<' in monitoring
-    assert "Overall status" in monitoring
+    # The latest run first, in readable words; the raw column names stay out of the table.
+    assert "Latest run" in monitoring and "2026-07-01" in monitoring
+    assert monitoring.index("2026-07-01") < monitoring.index("2026-06-01")
+    assert 'class="status-warn">warn<' in monitoring
+    assert "0.120 (net spend)" in monitoring and ">refitted<" in monitoring
+    assert "max_feature_psi" not in monitoring and "model_decision" not in monitoring
     assert "new customers" in json.dumps(specs["chart-migration-heatmap"])
     assert "chart-scores-bars" in specs
 
