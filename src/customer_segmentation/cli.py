@@ -22,6 +22,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from customer_segmentation.progress import LogFollower
+
 DEFAULT_WAREHOUSE = "warehouse/customer_segmentation.duckdb"
 DEFAULT_DEMO_DIR = "data/demo"
 DEMO_MARKER = "_labels/demo_parameters.json"
@@ -47,14 +49,30 @@ def _dbt_executable() -> str:
     return found
 
 
+def _log_file(arguments: list[str]) -> Path:
+    """dbt's log file for these arguments (--log-path, else DBT_LOG_PATH, else logs/)."""
+    if "--log-path" in arguments:
+        return Path(arguments[arguments.index("--log-path") + 1]) / "dbt.log"
+    return Path(os.environ.get("DBT_LOG_PATH", "logs")) / "dbt.log"
+
+
 def run_dbt(arguments: list[str]) -> None:
-    """Run dbt from the project root with the project's profiles.yml; stop on failure."""
+    """Run dbt from the project root with the project's profiles.yml; stop on failure.
+
+    dbt's own lines go to the terminal; its log file is written as JSON, which this command
+    reads while dbt runs to print a progress line by node group (customer_segmentation.progress).
+    """
     warehouse_path().parent.mkdir(parents=True, exist_ok=True)
     environment = {**os.environ, "DBT_PROFILES_DIR": os.environ.get("DBT_PROFILES_DIR", ".")}
     command = [_dbt_executable(), *arguments]
+    if not any(a.startswith("--log-format") or a.startswith("--log-level") for a in arguments):
+        command += ["--log-format-file", "json", "--log-level-file", "info"]
     _step(" ".join(command))
     started = time.perf_counter()
-    completed = subprocess.run(command, env=environment, check=False)
+    log_file = _log_file(arguments)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with LogFollower(log_file, lambda line: _step(f"progress {line}")):
+        completed = subprocess.run(command, env=environment, check=False)
     if completed.returncode != 0:
         raise SystemExit(f"dbt {arguments[0]} failed (exit code {completed.returncode})")
     _step(f"dbt {arguments[0]} finished in {time.perf_counter() - started:.1f} s")
