@@ -163,6 +163,10 @@ def test_settings_come_from_the_dbt_config_json():
     assert settings.extra == {"not_a_setting": 1}
     assert PredictionSettings.from_json(None) == PredictionSettings()
     assert json.loads(json.dumps(settings.as_parameters()))["horizon_days"] == 60
+    assert settings.purchase_model == "mbgnbd"
+    assert PredictionSettings.from_json('{"purchase_model": "bgnbd"}').purchase_model == "bgnbd"
+    with pytest.raises(ValueError, match="var purchase_model is 'pareto'; expected one of"):
+        PredictionSettings.from_json('{"purchase_model": "pareto"}')
 
 
 def test_the_window_checks_say_why_a_window_cannot_be_fitted(examples):
