@@ -11,7 +11,9 @@ For every size and run, in a fresh scratch directory each time, it measures:
 - dbt scoring re-run: `dbt run --select int_customers_segmented` on the warehouse just built;
 - reference: benchmarks/reference_pipeline.py (pandas + scikit-learn) on the same files;
 - floor: benchmarks/floor.py (bare DuckDB aggregates + fit_segmentation on the sample).
-Then it times the scoring SQL alone on synthetic customer tables (benchmarks/scoring.py).
+Then it times the scoring SQL alone on synthetic customer tables (benchmarks/scoring.py), and the
+probabilistic purchase model's fit alone on every customer of each size
+(benchmarks/purchase_model_fit.py; --purchase-model-only runs just that).
 
 Peak RSS is the maximum over time of the summed resident set size of the process and all its
 descendants, polled from /proc every --poll-ms milliseconds (and never below the child's own
@@ -893,6 +895,69 @@ def run_scoring(source_run: Path, customers: int, work: Path, options: argparse.
     }
 
 
+def run_purchase_model(size: Size, options: argparse.Namespace) -> dict:
+    """The purchase model's fit and scoring alone on every customer of the size's shop: the
+    purchase-day summary is prepared once (not timed), then `--runs` fits, each its own process."""
+    work = RUNS_DIR / f"purchase-model-{size.name}"
+    shutil.rmtree(work, ignore_errors=True)
+    summary = work / "purchase_summary.parquet"
+    script = rel(BENCH_DIR / "purchase_model_fit.py")
+    prepared = measure(
+        [
+            sys.executable,
+            script,
+            "prepare",
+            "--data",
+            rel(DATA_DIR / size.name),
+            "--summary",
+            str(summary),
+            "--threads",
+            options.threads or "2",
+            "--memory-limit",
+            options.memory_limit or "8GB",
+        ],
+        work / "prepare.log",
+        poll_s=1.0,
+        timeout_s=options.timeout,
+        rss_limit_gb=options.rss_limit_gb,
+    )
+    if not prepared.ok:
+        return {"ok": False, "size": size.name, "error_tail": prepared.tail()}
+    runs = []
+    for _ in range(options.runs):
+        result = measure(
+            [sys.executable, script, "fit", "--summary", str(summary)],
+            work / "fit.log",
+            poll_s=options.poll_s,
+            timeout_s=options.timeout,
+            rss_limit_gb=options.rss_limit_gb,
+        )
+        if not result.ok:
+            return {"ok": False, "size": size.name, "error_tail": result.tail()}
+        report = json.loads(result.log.read_text().strip().splitlines()[-1])
+        runs.append(
+            {
+                **report,
+                "process_wall_s": round(result.wall_s, 3),
+                "peak_rss_gb": round(result.peak_rss_gb, 3),
+            }
+        )
+    shutil.rmtree(work, ignore_errors=True)
+    return {
+        "ok": True,
+        "size": size.name,
+        "customers": runs[0]["customers"],
+        "repeat_buyers": runs[0]["repeat_buyers"],
+        "variant": runs[0]["variant"],
+        "runs": runs,
+        "fit_s": median([r["fit_s"] for r in runs]),
+        "predict_s": median([r["predict_s"] for r in runs]),
+        "read_s": median([r["read_s"] for r in runs]),
+        "peak_rss_gb": median([r["peak_rss_gb"] for r in runs]),
+        "identical_estimates": all(r["parameters"] == runs[0]["parameters"] for r in runs),
+    }
+
+
 # --------------------------------------------------------------------------- summary
 
 
@@ -1292,6 +1357,36 @@ def markdown(report: dict) -> str:
             ],
             numeric_from=0,
         )
+    if report.get("purchase_model"):
+        lines += _section(
+            "Purchase model fit alone (MBG/NBD + Gamma-Gamma on every customer's purchase-day "
+            "summary, one thread; median of the runs)",
+            [
+                "size",
+                "customers",
+                "repeat buyers",
+                "fit s",
+                "predict s",
+                "read s",
+                "peak RSS GB",
+                "same estimates every run",
+            ],
+            [
+                [
+                    item["size"],
+                    f"{item.get('customers') or 0:,}",
+                    f"{item.get('repeat_buyers') or 0:,}",
+                    fmt(item.get("fit_s"), 2),
+                    fmt(item.get("predict_s"), 2),
+                    fmt(item.get("read_s"), 2),
+                    fmt(item.get("peak_rss_gb"), 2),
+                    "yes" if item.get("identical_estimates") else "no",
+                ]
+                for item in report["purchase_model"]
+                if item.get("ok")
+            ],
+            numeric_from=1,
+        )
     for summary in report["sizes"].values():
         lines += _section(
             f"Slowest nodes at {summary['size']} "
@@ -1406,6 +1501,17 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         help="synthetic customer counts for the scoring-only timing (none to skip)",
     )
     parser.add_argument(
+        "--no-purchase-model",
+        dest="purchase_model",
+        action="store_false",
+        help="skip the purchase model's fit timing on every customer of each size",
+    )
+    parser.add_argument(
+        "--purchase-model-only",
+        action="store_true",
+        help="only the purchase model's fit timing (no pipeline, reference, floor or scoring)",
+    )
+    parser.add_argument(
         "--memory-limit", default=None, help="DUCKDB_MEMORY_LIMIT (default: profile)"
     )
     parser.add_argument("--threads", default=None, help="DUCKDB_THREADS (default: profile)")
@@ -1502,11 +1608,23 @@ def main(argv: list[str] | None = None) -> int:
         "runs": {},
         "sizes": {},
         "scoring": [],
+        "purchase_model": [],
     }
     last_pipeline_run: dict[str, Path] = {}
     for size_name in options.sizes:
         size = SIZES[size_name]
         data = ensure_data(size, options.poll_s)
+        if options.purchase_model:
+            print(f"[{size.name}] purchase model fit on every customer", flush=True)
+            item = run_purchase_model(size, options)
+            report["purchase_model"].append(item)
+            print(
+                f"    fit {fmt(item.get('fit_s'), 2)} s, predict {fmt(item.get('predict_s'), 2)} s,"
+                f" {fmt(item.get('peak_rss_gb'), 2)} GB" + ("" if item["ok"] else "  FAILED"),
+                flush=True,
+            )
+        if options.purchase_model_only:
+            continue
         runs = options.runs_100m if size_name == "100m" else options.runs
         print(
             f"[{size.name}] {data['row_counts'].get('orders', 0):,} orders, "
@@ -1581,6 +1699,10 @@ def main(argv: list[str] | None = None) -> int:
         done = {item.get("customers") for item in report["scoring"]}
         report["scoring"] += [
             i for i in previous.get("scoring", []) if i.get("customers") not in done
+        ]
+        done = {item.get("size") for item in report["purchase_model"]}
+        report["purchase_model"] += [
+            i for i in previous.get("purchase_model", []) if i.get("size") not in done
         ]
         report["merged_from"] = previous.get("finished_at")
         ordered = sorted(report["sizes"], key=lambda n: SIZES[n].customers)

@@ -1,9 +1,10 @@
 {#- The rows of ml.customer_scores_fit (the churn and value models, a dbt Python model) for the
-    marts customer_scores and prediction_evaluation, as a select statement. On an adapter that
-    runs no dbt Python models (var python_model_adapters; dbt-spark, Postgres) that model is
-    disabled, and this stands in for it with the rows it writes when it cannot fit: a status of
-    no_python_models with the reason, and every method and metric of the evaluation with a null
-    value. The marts then still build, every customer unscored, and say why. -#}
+    marts customer_scores, prediction_evaluation and prediction_calibration, as a select
+    statement. On an adapter that runs no dbt Python models (var python_model_adapters;
+    dbt-spark, Postgres) that model is disabled, and this stands in for it with the rows it writes
+    when it cannot fit: a status of no_python_models with the reason, and every method and metric
+    of the evaluation with a null value. The marts then still build, every customer unscored, and
+    say why. -#}
 {% macro customer_scores_artifacts() -%}
     {%- if target.type in var('python_model_adapters') -%}
         select * from {{ ref('customer_scores_fit') }}
@@ -15,7 +16,7 @@
             ('status', 'null', 'evaluation', "'no_python_models'"),
             ('status', 'null', 'evaluation_message', sql_string_literal(reason)),
         ] -%}
-        {%- for method in ['model', 'recency', 'rfm'] -%}
+        {%- for method in ['supervised', 'bgnbd', 'recency', 'rfm'] -%}
             {%- for metric in ['auc', 'brier', 'mae', 'spearman'] -%}
                 {%- do rows.append(('evaluation', "'" ~ method ~ "'", metric, 'null')) -%}
             {%- endfor -%}
@@ -30,7 +31,10 @@
             cast(null as {{ type_double() }}) as value,
             cast({{ text_value }} as {{ dbt.type_string() }}) as text_value,
             cast(null as {{ type_double() }}) as churn_probability,
-            cast(null as {{ type_double() }}) as expected_value
+            cast(null as {{ type_double() }}) as expected_value,
+            cast(null as {{ type_double() }}) as probability_alive,
+            cast(null as {{ type_double() }}) as expected_purchases,
+            cast(null as {{ type_double() }}) as decile
         {%- if not loop.last %}
         union all
         {%- endif %}

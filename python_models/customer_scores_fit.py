@@ -1,7 +1,9 @@
-"""Fits the churn and value models on the training window, evaluates them on a time hold-out and
-scores every eligible customer at as_of_date (customer_segmentation.prediction).
+"""Fits the churn and value models on the training window and the probabilistic purchase model at
+each cutoff, evaluates them on a time hold-out and scores every eligible customer at as_of_date:
+with the supervised model where the history allows, else with the purchase model
+(customer_segmentation.prediction).
 
-The examples are a bounded sample (int_customers_churn_training_sample samples in SQL). The
+The examples and the purchase model's fitting customers are bounded samples (taken in SQL). The
 current customers are not pulled into pandas at once: they are streamed, sorted by customer_id in
 the engine, in batches of at most prediction_score_batch_size rows, and each batch is scored after
 the models are fitted: only the three score columns of every customer are kept."""
@@ -26,6 +28,7 @@ def model(dbt, session):
     score_threads = dbt.config.get("prediction_score_threads")
     windows = to_pandas(dbt.ref("int_prediction_windows"))
     examples = to_pandas(dbt.ref("int_customers_churn_training_sample"))
+    purchase_summaries = to_pandas(dbt.ref("int_customers_purchase_model_sample"))
     # dbt finds refs by parsing this file: each dbt.ref call stays a plain call of its own.
     run_date = to_pandas(dbt.ref("int_as_of_date"))
     as_of_date = str(run_date["as_of_date"].iloc[0])[:10]
@@ -37,7 +40,13 @@ def model(dbt, session):
     )
     with threadpool_limits(limits=int(threads)):
         artifacts, summary = score_customers(
-            examples, current, windows, settings, as_of_date, score_threads=int(score_threads)
+            examples,
+            current,
+            windows,
+            settings,
+            as_of_date,
+            purchase_summaries,
+            score_threads=int(score_threads),
         )
     print(f"customer scores: {summary}", flush=True)
     return artifacts

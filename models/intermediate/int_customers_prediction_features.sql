@@ -1,6 +1,8 @@
 {#- The features the churn and value models see, at every prediction window's cutoff: the feature
     table at that cutoff plus purchases and net spend in the horizon before it (spend in the
-    previous horizon is also the value baseline). Only orders placed before the cutoff count.
+    previous horizon is also the value baseline), and the purchase-day summary the probabilistic
+    purchase model reads (int_customers_purchase_days_summarised). Only orders placed before the
+    cutoff count.
     Grain: one row per window (cutoff_role) and customer with a purchase before its cutoff. -#}
 with
 
@@ -29,6 +31,12 @@ orders as (
         is_purchase,
         net_spend
     from {{ ref('int_orders_classified') }}
+
+),
+
+purchase_summaries as (
+
+    select * from {{ ref('int_customers_purchase_days_summarised') }}
 
 ),
 
@@ -69,7 +77,11 @@ final as (
         features.category_diversity,
         features.discount_share,
         features.review_count,
-        features.mean_rating
+        features.mean_rating,
+        purchase_summaries.repeat_purchase_days,
+        purchase_summaries.first_to_last_purchase_days,
+        purchase_summaries.first_purchase_to_cutoff_days,
+        purchase_summaries.mean_repeat_purchase_value
     from features
     inner join windows
         on features.cutoff_date = windows.cutoff_date
@@ -77,6 +89,11 @@ final as (
         on
             features.cutoff_date = recent_orders.cutoff_date
             and features.customer_id = recent_orders.customer_id
+    -- Every customer of the feature table has a purchase before the cutoff, so a summary row.
+    left join purchase_summaries
+        on
+            features.cutoff_date = purchase_summaries.cutoff_date
+            and features.customer_id = purchase_summaries.customer_id
 
 )
 

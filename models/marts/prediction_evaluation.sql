@@ -1,8 +1,9 @@
 {#- How well churn risk and expected value are predicted one horizon ahead, on a time hold-out:
     the models (and the baselines) are fitted on the evaluation window (features at as_of_date -
     2 x horizon, outcomes up to as_of_date - horizon) and scored on the training window (features
-    at as_of_date - horizon) against what customers did up to as_of_date. Methods: model (the
-    gradient boosting models of customer_scores), recency (recency alone; value = spend in the
+    at as_of_date - horizon) against what customers did up to as_of_date. Methods: supervised (the
+    gradient boosting models of customer_scores), bgnbd (the probabilistic purchase model fitted
+    at the hold-out's cutoff, without its outcomes), recency (recency alone; value = spend in the
     previous horizon) and rfm (quintile RFM score). customer_scores_fit writes a row for every
     method and metric; when the hold-out cannot be computed its value is null and
     evaluation_status says why. -#}
@@ -80,7 +81,12 @@ final as (
         evaluation_data.fit_customers,
         evaluation_data.test_customers,
         evaluation_data.test_churn_rate,
-        case results.method when 'model' then 1 when 'recency' then 2 else 3 end as method_order
+        case results.method
+            when 'supervised' then 1
+            when 'bgnbd' then 2
+            when 'recency' then 3
+            else 4
+        end as method_order
     from results
     cross join evaluation_status
     cross join evaluation_data

@@ -1,6 +1,19 @@
 """Churn risk and expected value over the next horizon, learnt without looking into the future.
 
-The dbt models prepare every input in SQL (see docs/activation.md):
+Two methods score customers (docs/activation.md):
+
+- ``supervised``: gradient boosting learnt from what customers did in the horizon after an earlier
+  cutoff (below). It needs two horizons of history and enough customers of both outcomes.
+- ``bgnbd``: the probabilistic purchase model of customer_segmentation.purchase_model (BG/NBD or,
+  by default, MBG/NBD for purchases and P(alive), Gamma-Gamma for spend per purchase), fitted on
+  the purchase-day summary at the cutoff itself: it needs no outcome window, so it scores when the
+  supervised model cannot (a young shop, a long horizon). Its outputs at each cutoff are also
+  features of the supervised model and a baseline of the evaluation.
+
+Every customer gets a score from the supervised model when its training window can be fitted,
+else from the purchase model; only when neither can be fitted are the scores null, with the reason.
+
+The dbt models prepare every input in SQL:
 
 - ``examples`` (``int_customers_churn_training_sample``): one row per window and customer, the
   features at the window's cutoff and what happened in the horizon after it: ``is_churned`` (no
@@ -17,6 +30,10 @@ The dbt models prepare every input in SQL (see docs/activation.md):
   customers.
 - ``windows`` (``int_prediction_windows``): the cutoff of each window and whether the data reach
   one horizon before it.
+- ``purchase_summaries`` (``int_customers_purchase_model_sample``): the purchase-day summary
+  (repeat purchase days, first to last purchase, first purchase to cutoff, mean repeat spend) of
+  a bounded sample of the customers at each cutoff: the purchase model of that cutoff is fitted on
+  it. Examples and current customers carry the same summary columns and are scored with it.
 
 Models: a ``HistGradientBoostingClassifier`` calibrated with ``CalibratedClassifierCV`` (sigmoid,
 stratified folds) for churn, a ``HistGradientBoostingRegressor`` (Poisson loss: spend is
@@ -29,6 +46,9 @@ sorted by customer_id: the same data give the same scores.
 
 Baselines, fitted on the same windows and scored on the same hold-out:
 
+- ``bgnbd``: the purchase model fitted at the hold-out's cutoff (on the summary before it, so
+  without its outcomes): P(no purchase in the horizon) and expected purchases x expected spend,
+  exactly what customers scored by it get.
 - ``recency``: churn = a logistic curve of log(1 + recency_days) (monotone, so its AUC is the AUC
   of recency alone); value = net spend in the horizon before the cutoff.
 - ``rfm``: the classic RFM score, quintiles (1-5) of recency (recent = 5), frequency and monetary
@@ -58,19 +78,33 @@ from sklearn.metrics import brier_score_loss, mean_absolute_error, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
+from customer_segmentation.purchase_model import (
+    VARIANTS,
+    FittedPurchaseModel,
+    fit_purchase_model,
+)
+
 __all__ = [
     "ARTIFACT_COLUMNS",
+    "CALIBRATION_BINS",
     "DEFAULT_FEATURES",
     "METHODS",
     "METRICS",
     "MIN_CUSTOMERS_PER_CLASS",
+    "PURCHASE_MODEL_FEATURES",
+    "SCORE_METHODS",
     "FittedPrediction",
     "PredictionSettings",
+    "PurchaseModelCheck",
     "WindowCheck",
+    "add_purchase_model_features",
+    "calibration_by_decile",
     "check_window",
     "evaluate_methods",
     "filter_relation",
     "fit_prediction",
+    "fit_purchase_models",
+    "holdout_predictions",
     "predict",
     "predict_batches",
     "rfm_scores",
@@ -98,14 +132,33 @@ DEFAULT_FEATURES: tuple[str, ...] = (
     "discount_share",
     "review_count",
     "mean_rating",
+    "purchase_model_probability_alive",
+    "purchase_model_churn_probability",
+    "purchase_model_expected_purchases",
+    "purchase_model_expected_value",
 )
+
+# What the purchase model fitted at a window's cutoff says about each of its customers; added to
+# the examples and the current customers before the supervised model sees them.
+PURCHASE_MODEL_FEATURES = {
+    "probability_alive": "purchase_model_probability_alive",
+    "churn_probability": "purchase_model_churn_probability",
+    "expected_purchases": "purchase_model_expected_purchases",
+    "expected_value": "purchase_model_expected_value",
+}
 
 # CalibratedClassifierCV needs each class in every fold; fewer than this and the probabilities of
 # the rare class are noise.
 MIN_CUSTOMERS_PER_CLASS = 25
 
-METHODS = ("model", "recency", "rfm")
+# The methods that score customers, and the methods the evaluation compares (the supervised
+# model first, then the baselines).
+SCORE_METHODS = ("supervised", "bgnbd")
+METHODS = ("supervised", "bgnbd", "recency", "rfm")
 METRICS = ("auc", "brier", "mae", "spearman")
+# The calibration curve: hold-out customers in this many equal groups by predicted probability.
+CALIBRATION_BINS = 10
+ROLES = ("current", "training", "evaluation")
 
 ARTIFACT_COLUMNS = [
     "model_id",
@@ -117,6 +170,17 @@ ARTIFACT_COLUMNS = [
     "text_value",
     "churn_probability",
     "expected_value",
+    "probability_alive",
+    "expected_purchases",
+    "decile",
+]
+SCORE_COLUMNS = [
+    "customer_id",
+    "method",
+    "churn_probability",
+    "expected_value",
+    "probability_alive",
+    "expected_purchases",
 ]
 
 _INTEGER_SETTINGS = (
@@ -131,6 +195,7 @@ _INTEGER_SETTINGS = (
 _FLOAT_SETTINGS = ("learning_rate", "l2_regularization")
 
 STATUS_SCORED = "scored"
+STATUS_FITTED = "fitted"
 STATUS_EVALUATED = "evaluated"
 
 
@@ -146,6 +211,7 @@ class PredictionSettings:
                              gradient boosting (both models), no early stopping
     calibration, calibration_folds
                              method (sigmoid | isotonic) and folds of CalibratedClassifierCV
+    purchase_model           bgnbd | mbgnbd: the probabilistic purchase model (var purchase_model)
     """
 
     features: tuple[str, ...] = DEFAULT_FEATURES
@@ -159,7 +225,14 @@ class PredictionSettings:
     l2_regularization: float = 1.0
     calibration: str = "sigmoid"
     calibration_folds: int = 3
+    purchase_model: str = "mbgnbd"
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.purchase_model not in VARIANTS:
+            raise ValueError(
+                f"var purchase_model is {self.purchase_model!r}; expected one of {list(VARIANTS)}"
+            )
 
     @classmethod
     def from_json(cls, text: str | None) -> PredictionSettings:
@@ -306,14 +379,107 @@ def predict(fitted: FittedPrediction, frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def predict_batches(fitted: FittedPrediction, batches: Iterable[pd.DataFrame]) -> pd.DataFrame:
-    """predict() over batches of customers, one batch at a time: only the three score columns of
-    each batch are kept. Every row is scored on its own, so the scores are the same as predict()
-    on all rows at once."""
-    scores = [predict(fitted, batch) for batch in batches]
+def predict_batches(
+    fitted: FittedPrediction | None,
+    batches: Iterable[pd.DataFrame],
+    purchase_model: FittedPurchaseModel | None = None,
+    horizon_days: int = 0,
+) -> pd.DataFrame:
+    """Score batches of customers, one batch at a time: only the SCORE_COLUMNS of each batch are
+    kept. Every row is scored on its own, so the scores do not depend on the batches.
+
+    With a supervised model (fitted), method is supervised; without one, the purchase model's
+    churn probability and expected value are the scores (method bgnbd). probability_alive and
+    expected_purchases come from the purchase model either way (null without one). The purchase
+    model's outputs are added to each batch as features first (add_purchase_model_features).
+    """
+    if fitted is None and purchase_model is None:
+        raise ValueError("nothing to score with: neither a supervised nor a purchase model")
+    scores = [_score_batch(fitted, batch, purchase_model, horizon_days) for batch in batches]
     if not scores:
-        return predict(fitted, pd.DataFrame(columns=["customer_id", *fitted.features]))
+        return pd.DataFrame(columns=SCORE_COLUMNS)
     return pd.concat(scores, ignore_index=True)
+
+
+def _score_batch(
+    fitted: FittedPrediction | None,
+    batch: pd.DataFrame,
+    purchase_model: FittedPurchaseModel | None,
+    horizon_days: int,
+) -> pd.DataFrame:
+    batch = add_purchase_model_features(batch, purchase_model, horizon_days)
+    probability_alive = batch[PURCHASE_MODEL_FEATURES["probability_alive"]].to_numpy(dtype=float)
+    expected_purchases = batch[PURCHASE_MODEL_FEATURES["expected_purchases"]].to_numpy(dtype=float)
+    if fitted is not None:
+        scores = predict(fitted, batch)
+        method = "supervised"
+    else:
+        scores = pd.DataFrame(
+            {
+                "customer_id": batch["customer_id"].astype(str).to_numpy(),
+                "churn_probability": batch[PURCHASE_MODEL_FEATURES["churn_probability"]].to_numpy(
+                    dtype=float
+                ),
+                "expected_value": batch[PURCHASE_MODEL_FEATURES["expected_value"]].to_numpy(
+                    dtype=float
+                ),
+            }
+        )
+        method = "bgnbd"
+    return scores.assign(
+        method=method,
+        probability_alive=probability_alive,
+        expected_purchases=expected_purchases,
+    )[SCORE_COLUMNS]
+
+
+@dataclass(frozen=True)
+class PurchaseModelCheck:
+    """The purchase model of one cutoff: the fitted model (None when it could not be fitted),
+    status (ok or the reason code) and the sentence saying what was fitted or why not."""
+
+    model: FittedPurchaseModel | None
+    status: str
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return self.model is not None
+
+
+def fit_purchase_models(
+    purchase_summaries: pd.DataFrame, settings: PredictionSettings
+) -> dict[str, PurchaseModelCheck]:
+    """The purchase model (settings.purchase_model) of each cutoff role, fitted on that role's
+    rows of purchase_summaries (int_customers_purchase_model_sample; sorted by customer_id first,
+    though the fit does not depend on the order)."""
+    checks: dict[str, PurchaseModelCheck] = {}
+    for role in ROLES:
+        if settings.horizon_days <= 0:
+            checks[role] = PurchaseModelCheck(
+                None, "no_horizon", "var prediction_horizon_days is 0: nothing to predict"
+            )
+            continue
+        rows = purchase_summaries[purchase_summaries["cutoff_role"].astype(str) == role]
+        model, status, message = fit_purchase_model(_sorted(rows), settings.purchase_model)
+        checks[role] = PurchaseModelCheck(model, status, message)
+    return checks
+
+
+def add_purchase_model_features(
+    frame: pd.DataFrame, model: FittedPurchaseModel | None, horizon_days: int
+) -> pd.DataFrame:
+    """frame with the PURCHASE_MODEL_FEATURES columns: what the purchase model of the frame's
+    cutoff predicts for the next horizon_days (null for every row without a model)."""
+    frame = frame.copy()
+    if model is None or len(frame) == 0:
+        for column in PURCHASE_MODEL_FEATURES.values():
+            frame[column] = np.nan
+        return frame
+    predicted = model.predict(frame, float(horizon_days))
+    for name, column in PURCHASE_MODEL_FEATURES.items():
+        frame[column] = predicted[name].to_numpy(dtype=float)
+    return frame
 
 
 def rfm_scores(fit_frame: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
@@ -337,26 +503,38 @@ def rfm_scores(fit_frame: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
     return total
 
 
-def evaluate_methods(
+def holdout_predictions(
     fit_examples: pd.DataFrame, test_examples: pd.DataFrame, settings: PredictionSettings
-) -> pd.DataFrame:
-    """AUC and Brier score (churn), MAE and Spearman (value) of the model and both baselines.
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Churn probability and expected value of every test example, by method (METHODS).
 
-    Everything is fitted on fit_examples (the earlier window) and scored on test_examples (the
-    later window). Returns method, metric, value (NaN where undefined, e.g. AUC with one class).
+    The supervised model and the recency and RFM baselines are fitted on fit_examples (the earlier
+    window) and scored on test_examples (the later window). The bgnbd baseline reads the purchase
+    model's columns of test_examples (PURCHASE_MODEL_FEATURES, from the purchase model fitted at
+    the test window's cutoff, so without its outcomes); null when that model could not be fitted.
+    Rows of test_examples in customer_id order.
     """
     fit_examples = _sorted(fit_examples)
     test_examples = _sorted(test_examples)
     fit_churned = fit_examples["is_churned"].astype(bool).to_numpy().astype(int)
-    churned = test_examples["is_churned"].astype(bool).to_numpy().astype(int)
-    spend = _numeric(test_examples["next_period_net_spend"]).fillna(0.0).to_numpy()
     predictions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     fitted = fit_prediction(fit_examples, settings)
     scored = predict(fitted, test_examples)
-    predictions["model"] = (
+    predictions["supervised"] = (
         scored["churn_probability"].to_numpy(),
         scored["expected_value"].to_numpy(),
+    )
+
+    def purchase_model_column(name: str) -> np.ndarray:
+        column = PURCHASE_MODEL_FEATURES[name]
+        if column not in test_examples.columns:
+            return np.full(len(test_examples), np.nan)
+        return _numeric(test_examples[column]).to_numpy()
+
+    predictions["bgnbd"] = (
+        purchase_model_column("churn_probability"),
+        purchase_model_column("expected_value"),
     )
 
     def log_recency(frame: pd.DataFrame) -> np.ndarray:
@@ -377,18 +555,67 @@ def evaluate_methods(
         pd.Series(test_rfm).map(mean_by_score).fillna(fit_spend.mean()).to_numpy(dtype=float)
     )
     predictions["rfm"] = (rfm_curve(test_rfm.astype(float)), rfm_value)
+    return predictions
 
+
+def evaluate_methods(
+    fit_examples: pd.DataFrame,
+    test_examples: pd.DataFrame,
+    settings: PredictionSettings,
+    predictions: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> pd.DataFrame:
+    """AUC and Brier score (churn), MAE and Spearman (value) of every method (METHODS) on the
+    test examples (see holdout_predictions, which computes predictions when they are not given).
+
+    Returns method, metric, value (NaN where undefined: AUC with one class, a method that could
+    not be fitted).
+    """
+    if predictions is None:
+        predictions = holdout_predictions(fit_examples, test_examples, settings)
+    test_examples = _sorted(test_examples)
+    churned = test_examples["is_churned"].astype(bool).to_numpy().astype(int)
+    spend = _numeric(test_examples["next_period_net_spend"]).fillna(0.0).to_numpy()
     rows = []
     for method in METHODS:
         probability, value = predictions[method]
+        has_churn = len(churned) > 0 and bool(np.isfinite(probability).all())
+        has_value = len(spend) > 0 and bool(np.isfinite(value).all())
         metrics = {
-            "auc": _auc(churned, probability),
-            "brier": float(brier_score_loss(churned, probability)) if len(churned) else np.nan,
-            "mae": float(mean_absolute_error(spend, value)) if len(spend) else np.nan,
-            "spearman": _spearman(spend, value),
+            "auc": _auc(churned, probability) if has_churn else np.nan,
+            "brier": float(brier_score_loss(churned, probability)) if has_churn else np.nan,
+            "mae": float(mean_absolute_error(spend, value)) if has_value else np.nan,
+            "spearman": _spearman(spend, value) if has_value else np.nan,
         }
         rows += [{"method": method, "metric": m, "value": metrics[m]} for m in METRICS]
     return pd.DataFrame(rows, columns=["method", "metric", "value"])
+
+
+def calibration_by_decile(
+    churned: np.ndarray, probability: np.ndarray, bins: int = CALIBRATION_BINS
+) -> pd.DataFrame:
+    """The calibration curve: customers in `bins` groups of (nearly) equal size by predicted
+    probability (ties in the given row order), each with its mean predicted probability and the
+    share that churned. Returns decile (1 = lowest predictions), customers, mean_predicted,
+    observed_rate; empty when any probability is missing."""
+    columns = ["decile", "customers", "mean_predicted", "observed_rate"]
+    probability = np.asarray(probability, dtype=float)
+    churned = np.asarray(churned, dtype=float)
+    if len(probability) == 0 or not np.isfinite(probability).all():
+        return pd.DataFrame(columns=columns)
+    order = np.argsort(probability, kind="stable")
+    rows = []
+    for decile, members in enumerate(np.array_split(order, bins), start=1):
+        if len(members) == 0:
+            continue
+        rows.append(
+            {
+                "decile": decile,
+                "customers": len(members),
+                "mean_predicted": float(probability[members].mean()),
+                "observed_rate": float(churned[members].mean()),
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
 
 
 def score_customers(
@@ -397,24 +624,36 @@ def score_customers(
     windows: pd.DataFrame,
     settings: PredictionSettings,
     as_of_date: str,
+    purchase_summaries: pd.DataFrame,
     score_threads: int | None = None,
 ) -> tuple[pd.DataFrame, str]:
     """Fit, evaluate and score: the artifact table (ARTIFACT_COLUMNS) and a one-line summary.
 
+    purchase_summaries: the purchase model's fitting sample of each cutoff role
+    (int_customers_purchase_model_sample). examples and current carry the same summary columns.
     current: the customers to score, as one DataFrame or as batches of them (any iterable of
-    DataFrames, read once and only after the models are fitted; not read at all when the
-    training window cannot be fitted). Batches give the same scores as one DataFrame.
+    DataFrames, read once and only after the models are fitted; not read at all when neither the
+    supervised nor the purchase model can be fitted). Batches give the same scores as one
+    DataFrame.
     score_threads: threads that score current (None: the caller's thread limits, as the fit).
     Every row is scored on its own, so the scores do not depend on it.
 
     record_type:
-      score           customer_id, churn_probability, expected_value (only when fitted)
-      status          metric scoring | evaluation: text_value is the status (scored | evaluated
-                      or the reason code), and metric scoring_message | evaluation_message the
+      score           customer_id, method (supervised | bgnbd), churn_probability,
+                      expected_value, probability_alive, expected_purchases (only when scored)
+      status          metric scoring | scoring_method | scoring_message | supervised |
+                      supervised_message | evaluation | evaluation_message |
+                      purchase_model_<role> | purchase_model_<role>_message: text_value is the
+                      status (scored, evaluated, ok or the reason code), the method, or the
                       sentence saying why
-      evaluation      method (model | recency | rfm), metric (auc | brier | mae | spearman), value
-                      (null for every row when the evaluation was skipped)
+      evaluation      method (METHODS), metric (auc | brier | mae | spearman), value (null for
+                      every row when the evaluation was skipped)
+      calibration     method, decile (1-10), metric customers | mean_predicted | observed_rate,
+                      value (the hold-out's calibration curve; no rows when not evaluated)
       evaluation_data metric fit_customers | test_customers | test_churn_rate, value
+      purchase_model  method = cutoff role, metric = parameter (r, alpha, a, b, p, q, gamma,
+                      purchases_log_likelihood, spend_log_likelihood, customers, repeat_buyers),
+                      value; text_value = the variant (bgnbd | mbgnbd)
       parameter       training_customers, training_churn_rate (value); settings, as_of_date,
                       features (text_value)
       dropped_feature metric = the feature, text_value = why it was left out
@@ -422,73 +661,92 @@ def score_customers(
     if score_threads is not None and score_threads < 1:
         raise ValueError(f"score_threads must be at least 1, got {score_threads}")
     windows_by_role = {str(row["cutoff_role"]): row for row in windows.to_dict(orient="records")}
+    purchase_models = fit_purchase_models(purchase_summaries, settings)
     by_role = {
-        role: examples[examples["cutoff_role"] == role] for role in ("training", "evaluation")
+        role: add_purchase_model_features(
+            examples[examples["cutoff_role"] == role],
+            purchase_models[role].model,
+            settings.horizon_days,
+        )
+        for role in ("training", "evaluation")
     }
     records: list[dict[str, Any]] = []
     check = check_window(by_role["training"], windows_by_role.get("training"), settings, "training")
     fitted: FittedPrediction | None = None
     if check.ok:
         fitted = fit_prediction(by_role["training"], settings)
+        supervised_status = STATUS_FITTED
+        supervised_message = (
+            f"fitted on {fitted.training_customers} customers of the training window "
+            f"({fitted.training_churn_rate:.1%} churned)"
+        )
+    else:
+        supervised_status, supervised_message = check.status, check.message
+    current_purchase_model = purchase_models["current"]
+    method = None
+    if fitted is not None:
+        method = "supervised"
+        reason = f"supervised model: {supervised_message}"
+    elif current_purchase_model.ok:
+        method = "bgnbd"
+        reason = (
+            f"purchase model ({settings.purchase_model}), as the supervised model cannot be "
+            f"fitted: {supervised_message}"
+        )
+    if method is not None:
         batches = [current] if isinstance(current, pd.DataFrame) else current
         with threadpool_limits(limits=score_threads):
-            scores = predict_batches(fitted, batches)
+            scores = predict_batches(
+                fitted, batches, current_purchase_model.model, settings.horizon_days
+            )
         scoring_status = STATUS_SCORED
-        scoring_message = (
-            f"fitted on {fitted.training_customers} customers of the training window "
-            f"({fitted.training_churn_rate:.1%} churned); scored {len(scores)} customers"
-        )
+        scoring_message = f"{len(scores)} customers scored by the {reason}"
     else:
-        scores = pd.DataFrame(columns=["customer_id", "churn_probability", "expected_value"])
-        scoring_status, scoring_message = check.status, f"not scored: {check.message}"
+        scores = pd.DataFrame(columns=SCORE_COLUMNS)
+        # The purchase model is the fallback: its reason is why nobody is scored (and the
+        # horizon, when it is 0, stops both).
+        scoring_status = (
+            supervised_status
+            if supervised_status == "no_horizon"
+            else current_purchase_model.status
+        )
+        scoring_message = (
+            f"not scored: the supervised model cannot be fitted ({supervised_message}) and "
+            f"neither can the purchase model ({current_purchase_model.message})"
+        )
     records += [
         {"record_type": "status", "metric": "scoring", "text_value": scoring_status},
+        {"record_type": "status", "metric": "scoring_method", "text_value": method},
         {"record_type": "status", "metric": "scoring_message", "text_value": scoring_message},
+        {"record_type": "status", "metric": "supervised", "text_value": supervised_status},
+        {"record_type": "status", "metric": "supervised_message", "text_value": supervised_message},
     ]
-
-    evaluation_check = check_window(
-        by_role["evaluation"], windows_by_role.get("evaluation"), settings, "evaluation"
-    )
-    if evaluation_check.ok and not check.ok:
-        evaluation_check = WindowCheck(
-            check.status, f"the training window is the hold-out and cannot be used: {check.message}"
-        )
-    if evaluation_check.ok:
-        evaluation = evaluate_methods(by_role["evaluation"], by_role["training"], settings)
-        evaluation_status = STATUS_EVALUATED
-        test = by_role["training"]
-        evaluation_message = (
-            f"fitted on {len(by_role['evaluation'])} customers of the evaluation window, "
-            f"scored on {len(test)} customers of the training window"
-        )
-        for row in evaluation.itertuples(index=False):
-            records.append(
-                {
-                    "record_type": "evaluation",
-                    "method": row.method,
-                    "metric": row.metric,
-                    "value": _number(row.value),
-                }
-            )
-        for metric, value in (
-            ("fit_customers", float(len(by_role["evaluation"]))),
-            ("test_customers", float(len(test))),
-            ("test_churn_rate", float(test["is_churned"].astype(bool).mean())),
-        ):
-            records.append({"record_type": "evaluation_data", "metric": metric, "value": value})
-    else:
-        evaluation_status = evaluation_check.status
-        evaluation_message = f"not evaluated: {evaluation_check.message}"
-        # Every method and metric keeps its row, without a value: the mart says why.
+    for role, purchase_model in purchase_models.items():
         records += [
-            {"record_type": "evaluation", "method": method, "metric": metric, "value": None}
-            for method in METHODS
-            for metric in METRICS
+            {
+                "record_type": "status",
+                "metric": f"purchase_model_{role}",
+                "text_value": purchase_model.status,
+            },
+            {
+                "record_type": "status",
+                "metric": f"purchase_model_{role}_message",
+                "text_value": purchase_model.message,
+            },
         ]
-    records += [
-        {"record_type": "status", "metric": "evaluation", "text_value": evaluation_status},
-        {"record_type": "status", "metric": "evaluation_message", "text_value": evaluation_message},
-    ]
+        if purchase_model.model is not None:
+            records += [
+                {
+                    "record_type": "purchase_model",
+                    "method": role,
+                    "metric": name,
+                    "value": value,
+                    "text_value": purchase_model.model.variant,
+                }
+                for name, value in purchase_model.model.parameters().items()
+            ]
+
+    records += _evaluation_records(by_role, windows_by_role, settings, check)
 
     records += [
         {"record_type": "parameter", "metric": "as_of_date", "text_value": as_of_date},
@@ -517,8 +775,8 @@ def score_customers(
             },
         ]
         records += [
-            {"record_type": "dropped_feature", "metric": feature, "text_value": reason}
-            for feature, reason in fitted.dropped.items()
+            {"record_type": "dropped_feature", "metric": feature, "text_value": why}
+            for feature, why in fitted.dropped.items()
         ]
 
     model_id = _model_id(settings, as_of_date, by_role["training"], scores, scoring_status)
@@ -529,8 +787,94 @@ def score_customers(
         ignore_index=True,
     )
     frame["model_id"] = model_id
+    evaluation_message = next(
+        record["text_value"]
+        for record in records
+        if record["record_type"] == "status" and record["metric"] == "evaluation_message"
+    )
     summary = f"{scoring_message}; {evaluation_message} (model {model_id})"
     return _typed_artifacts(frame), summary
+
+
+def _evaluation_records(
+    by_role: Mapping[str, pd.DataFrame],
+    windows_by_role: Mapping[str, Any],
+    settings: PredictionSettings,
+    training_check: WindowCheck,
+) -> list[dict[str, Any]]:
+    """The hold-out: every method fitted on the evaluation window and scored on the training
+    window (status, metrics, calibration curves, data figures), or the reason it was skipped."""
+    records: list[dict[str, Any]] = []
+    evaluation_check = check_window(
+        by_role["evaluation"], windows_by_role.get("evaluation"), settings, "evaluation"
+    )
+    if evaluation_check.ok and not training_check.ok:
+        evaluation_check = WindowCheck(
+            training_check.status,
+            f"the training window is the hold-out and cannot be used: {training_check.message}",
+        )
+    if not evaluation_check.ok:
+        # Every method and metric keeps its row, without a value: the mart says why.
+        records += [
+            {"record_type": "evaluation", "method": method, "metric": metric, "value": None}
+            for method in METHODS
+            for metric in METRICS
+        ]
+        return records + [
+            {
+                "record_type": "status",
+                "metric": "evaluation",
+                "text_value": evaluation_check.status,
+            },
+            {
+                "record_type": "status",
+                "metric": "evaluation_message",
+                "text_value": f"not evaluated: {evaluation_check.message}",
+            },
+        ]
+    fit, test = by_role["evaluation"], _sorted(by_role["training"])
+    predictions = holdout_predictions(fit, test, settings)
+    evaluation = evaluate_methods(fit, test, settings, predictions)
+    records += [
+        {
+            "record_type": "evaluation",
+            "method": row.method,
+            "metric": row.metric,
+            "value": _number(row.value),
+        }
+        for row in evaluation.itertuples(index=False)
+    ]
+    churned = test["is_churned"].astype(bool).to_numpy().astype(int)
+    for method in METHODS:
+        curve = calibration_by_decile(churned, predictions[method][0])
+        for row in curve.itertuples(index=False):
+            for metric in ("customers", "mean_predicted", "observed_rate"):
+                records.append(
+                    {
+                        "record_type": "calibration",
+                        "method": method,
+                        "decile": float(row.decile),
+                        "metric": metric,
+                        "value": float(getattr(row, metric)),
+                    }
+                )
+    for metric, value in (
+        ("fit_customers", float(len(fit))),
+        ("test_customers", float(len(test))),
+        ("test_churn_rate", float(churned.mean())),
+    ):
+        records.append({"record_type": "evaluation_data", "metric": metric, "value": value})
+    return records + [
+        {"record_type": "status", "metric": "evaluation", "text_value": STATUS_EVALUATED},
+        {
+            "record_type": "status",
+            "metric": "evaluation_message",
+            "text_value": (
+                f"fitted on {len(fit)} customers of the evaluation window, "
+                f"scored on {len(test)} customers of the training window"
+            ),
+        },
+    ]
 
 
 def filter_relation(relation: Any, column: str, value: str) -> Any:
@@ -655,13 +999,21 @@ def _model_id(
     digest.update(str(len(training)).encode())
     ordered = _sorted(scores)
     digest.update("\n".join(ordered["customer_id"].astype(str)).encode())
-    for column in ("churn_probability", "expected_value"):
+    digest.update("\n".join(ordered["method"].astype(str)).encode())
+    for column in ("churn_probability", "expected_value", "probability_alive"):
         digest.update(np.round(ordered[column].to_numpy(dtype=float), 8).tobytes())
     return f"churn-value-{as_of_date}-{digest.hexdigest()[:10]}"
 
 
 def _typed_artifacts(frame: pd.DataFrame) -> pd.DataFrame:
-    float_columns = ["value", "churn_probability", "expected_value"]
+    float_columns = [
+        "value",
+        "churn_probability",
+        "expected_value",
+        "probability_alive",
+        "expected_purchases",
+        "decile",
+    ]
     for column in ARTIFACT_COLUMNS:
         if column in float_columns:
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")

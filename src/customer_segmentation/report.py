@@ -1210,11 +1210,149 @@ def _scores(warehouse: Warehouse, context: ReportContext) -> Body:
                 Cell(context.money(row["mean_expected_value"]), "num"),
             ]
         rows.append(tuple(cells))
-    return Body(
+    result = Body(
         sources=[table, segments_table],
         charts=[Chart("bars", "", figure)],
         tables=[Table(tuple(header), tuple(rows))],
     )
+    if "score_method" in columns:
+        result.kpis = _score_method_kpis(warehouse, table)
+    _add_calibration(warehouse, result)
+    return result
+
+
+# How the report names the methods of customer_scores and prediction_evaluation.
+SCORE_METHOD_LABELS = {
+    "supervised": "Supervised model",
+    "bgnbd": "Purchase model (BG/NBD family)",
+    "recency": "Baseline: recency",
+    "rfm": "Baseline: RFM score",
+}
+SCORE_METHOD_COLOURS = {
+    "supervised": "#1f77b4",
+    "bgnbd": "#d62728",
+    "recency": "#9b9b9b",
+    "rfm": "#7f7f7f",
+}
+
+
+def _score_method_kpis(warehouse: Warehouse, table: str) -> list[Kpi]:
+    """Which method scored how many customers, and how many are not scored (with why)."""
+    counts = warehouse.query(
+        f"select score_method, score_status, count(*) as customers from {quote(table)} "
+        "group by score_method, score_status order by score_method, score_status"
+    )
+    total = int(counts["customers"].sum())
+    kpis = []
+    for method in ("supervised", "bgnbd"):
+        scored = int(counts.loc[counts["score_method"] == method, "customers"].sum())
+        if scored:
+            kpis.append(
+                Kpi(
+                    f"Scored by the {SCORE_METHOD_LABELS[method][0].lower()}"
+                    f"{SCORE_METHOD_LABELS[method][1:]}",
+                    _format_count(scored),
+                    f"{_format_share(scored / total)} of {_format_count(total)} customers",
+                )
+            )
+    unscored = counts[counts["score_method"].isna()]
+    if len(unscored):
+        reasons = ", ".join(sorted({str(value) for value in unscored["score_status"]}))
+        kpis.append(
+            Kpi(
+                "Not scored", _format_count(int(unscored["customers"].sum())), reasons, "status-bad"
+            )
+        )
+    return kpis
+
+
+def _add_calibration(warehouse: Warehouse, body: Body) -> None:
+    """The hold-out's calibration curves (marts.prediction_calibration) and metrics
+    (marts.prediction_evaluation), or a note saying why there are none."""
+    calibration_table = "marts.prediction_calibration"
+    evaluation_table = "marts.prediction_evaluation"
+    required = ("method", "decile", "mean_predicted_churn", "observed_churn_rate")
+    if warehouse.why_not(evaluation_table, ("method", "metric", "value")) is None:
+        body.sources.append(evaluation_table)
+        evaluation = warehouse.query(f"select * from {quote(evaluation_table)}")
+        if evaluation["value"].notna().any():
+            body.tables.append(_evaluation_table(evaluation))
+        elif "status_reason" in evaluation.columns:
+            reason = evaluation["status_reason"].dropna()
+            if len(reason):
+                body.notes.append(f"No time hold-out: {reason.iloc[0]}")
+    if warehouse.why_not(calibration_table, required) is not None:
+        return
+    curves = warehouse.query(
+        f"select method, decile, mean_predicted_churn, observed_churn_rate"
+        f"{', customers' if 'customers' in warehouse.columns(calibration_table) else ''} "
+        f"from {quote(calibration_table)} order by method, decile"
+    )
+    if curves.empty:
+        return
+    body.sources.append(calibration_table)
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            line={"color": "#cccccc", "dash": "dash"},
+            name="Perfectly calibrated",
+            hoverinfo="skip",
+        )
+    )
+    methods = [m for m in SCORE_METHOD_LABELS if m in set(curves["method"])]
+    methods += sorted(set(curves["method"]) - set(methods))
+    for method in methods:
+        curve = curves[curves["method"] == method]
+        figure.add_trace(
+            go.Scatter(
+                x=_rounded(curve["mean_predicted_churn"]),
+                y=_rounded(curve["observed_churn_rate"]),
+                mode="lines+markers",
+                name=SCORE_METHOD_LABELS.get(method, method),
+                line={
+                    "color": SCORE_METHOD_COLOURS.get(method, "#444444"),
+                    "width": 3 if method in ("supervised", "bgnbd") else 1.5,
+                },
+                # Baselines are drawn but hidden until clicked in the legend.
+                visible=True if method in ("supervised", "bgnbd") else "legendonly",
+                text=[f"decile {int(d)}" for d in curve["decile"]],
+                hovertemplate="%{text}<br>predicted %{x:.0%}<br>observed %{y:.0%}<extra></extra>",
+            )
+        )
+    figure.update_xaxes(title_text="Mean predicted churn probability (decile)", range=[0, 1])
+    figure.update_yaxes(title_text="Observed churn rate", range=[0, 1])
+    _style(figure, height=420, margin={"l": 60, "r": 20, "t": 30, "b": 50})
+    body.charts.append(
+        Chart(
+            "calibration",
+            "Calibration on the time hold-out",
+            figure,
+            "Hold-out customers in ten groups by predicted churn probability, per method: the "
+            "mean prediction against the share that did not buy. On the diagonal, a predicted "
+            "70% means 7 in 10 such customers churned. Baselines: click them in the legend.",
+        )
+    )
+
+
+def _evaluation_table(evaluation: pd.DataFrame) -> Table:
+    """Every method's metrics on the time hold-out (rows: methods, columns: metrics)."""
+    metrics = [("auc", "AUC"), ("brier", "Brier"), ("mae", "MAE"), ("spearman", "Spearman")]
+    values = evaluation.pivot_table(index="method", columns="metric", values="value")
+    rows = []
+    for method in [m for m in SCORE_METHOD_LABELS if m in values.index]:
+        cells = [Cell(SCORE_METHOD_LABELS[method])]
+        for metric, _ in metrics:
+            value = values.loc[method, metric] if metric in values.columns else None
+            cells.append(Cell(_format_number(value, 3), "num"))
+        rows.append(tuple(cells))
+    caption = (
+        "Time hold-out: fitted one horizon before the last and scored on what customers did "
+        "since. AUC and Spearman: higher is better; Brier and MAE: lower is better."
+    )
+    return Table(("Method", *[label for _, label in metrics]), tuple(rows), caption)
 
 
 def _migration(warehouse: Warehouse, context: ReportContext) -> Body:
@@ -1570,7 +1708,9 @@ SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec(
         "scores",
         "Churn risk and expected value",
-        "Predicted churn probability and expected value next period, by segment.",
+        "Predicted churn probability and expected value next period, by segment; which method "
+        "scored the customers, and how well each method's probabilities matched what happened on "
+        "a time hold-out.",
         _scores,
     ),
     SectionSpec(

@@ -21,6 +21,7 @@ HORIZON_DAYS = 90
 ACTIVATION_MARTS = [
     "customer_scores",
     "prediction_evaluation",
+    "prediction_calibration",
     "customer_lifecycle",
     "segment_category_affinity",
     "customer_recommendations",
@@ -65,8 +66,17 @@ def test_every_eligible_customer_is_scored_and_banded(demo_build):
     eligible = demo_build.query("select count(*) as n from intermediate.int_customer_features")
     assert len(scores) == eligible["n"].iloc[0]
     assert (scores["score_status"] == "scored").all()
+    # Two horizons of history: the supervised models score everyone, and say so.
+    assert (scores["score_method"] == "supervised").all()
+    assert (
+        scores["score_reason"]
+        .str.startswith(f"{len(scores)} customers scored by the supervised model: fitted on")
+        .all()
+    )
     assert scores["churn_probability"].between(0, 1).all()
     assert (scores["expected_value_next_period"] >= 0).all()
+    assert scores["probability_alive"].between(0, 1).all()
+    assert (scores["expected_purchases_next_period"] >= 0).all()
     assert scores["model_id"].nunique() == 1
     # Bands follow the default cut-offs 0.3 and 0.6.
     expected_band = pd.cut(
@@ -83,7 +93,7 @@ def test_one_time_buyers_from_long_ago_get_a_high_churn_probability(demo_build):
     scores = demo_build.query(
         """
         select features.frequency, features.recency_days, features.tenure_days,
-            scores.churn_probability, scores.churn_risk_band
+            scores.churn_probability, scores.churn_risk_band, scores.probability_alive
         from marts.customer_scores as scores
         inner join intermediate.int_customer_features as features
             on scores.customer_id = features.customer_id
@@ -93,9 +103,14 @@ def test_one_time_buyers_from_long_ago_get_a_high_churn_probability(demo_build):
     assert len(one_timers) > 100
     assert one_timers["churn_probability"].min() > 0.6
     assert (one_timers["churn_risk_band"] == "high").mean() > 0.95
+    # The purchase model (MBG/NBD) lets a one-time buyer drop out: P(alive) < 1 and falling with
+    # the time since the purchase (the demo shop's lapsed one-time buyers never come back).
+    assert one_timers["probability_alive"].max() < 1
+    assert one_timers["probability_alive"].median() < 0.5
     # Frequent, recent buyers are the opposite.
     regulars = scores[(scores["frequency"] >= 10) & (scores["recency_days"] <= 30)]
     assert regulars["churn_probability"].mean() < 0.2
+    assert regulars["probability_alive"].min() > 0.9
 
 
 def test_lifecycle_stages_follow_the_documented_rules(demo_build):
@@ -273,13 +288,17 @@ def test_features_at_the_training_cutoff_ignore_later_orders(demo_build, demo_da
 def test_the_model_beats_recency_on_a_time_hold_out(demo_build):
     evaluation = demo_build.query("select * from marts.prediction_evaluation")
     assert set(evaluation["evaluation_status"]) == {"evaluated"}
+    assert len(evaluation) == 16
     table = evaluation.pivot(index="method", columns="metric", values="value")
     assert table.notna().all().all()
-    assert table.loc["model", "auc"] > 0.9
-    assert table.loc["model", "auc"] > table.loc["recency", "auc"]
-    assert table.loc["model", "brier"] < table.loc["recency", "brier"]
-    assert table.loc["model", "spearman"] > 0.5
-    assert table.loc["model", "mae"] < table.loc["rfm", "mae"]
+    assert table.loc["supervised", "auc"] > 0.9
+    assert table.loc["supervised", "auc"] > table.loc["recency", "auc"]
+    assert table.loc["supervised", "brier"] < table.loc["recency", "brier"]
+    assert table.loc["supervised", "spearman"] > 0.5
+    assert table.loc["supervised", "mae"] < table.loc["rfm", "mae"]
+    # The purchase model, fitted without any outcome, is a strong baseline on its own.
+    assert table.loc["bgnbd", "auc"] > 0.9
+    assert table.loc["bgnbd", "brier"] < table.loc["recency", "brier"]
     row = evaluation.iloc[0]
     as_of = as_of_date(demo_build)
     # Fitted one horizon before the hold-out, which ends at as_of_date: never sees its outcomes.
@@ -287,6 +306,23 @@ def test_the_model_beats_recency_on_a_time_hold_out(demo_build):
     assert pd.Timestamp(row["test_cutoff_date"]) == as_of - pd.Timedelta(days=HORIZON_DAYS)
     assert pd.Timestamp(row["outcome_end_date"]) == as_of
     assert row["fit_customers"] > 1000 and row["test_customers"] > row["fit_customers"]
+
+
+def test_the_calibration_curves_compare_predicted_and_observed_churn(demo_build):
+    curves = demo_build.query("select * from marts.prediction_calibration")
+    assert set(curves["method"]) == {"supervised", "bgnbd", "recency", "rfm"}
+    test_customers = demo_build.query(
+        "select max(test_customers) as n from marts.prediction_evaluation"
+    )["n"].iloc[0]
+    for method, curve in curves.groupby("method"):
+        curve = curve.sort_values("decile")
+        assert curve["decile"].tolist() == list(range(1, 11)), method
+        assert curve["customers"].sum() == test_customers, method
+        assert curve["mean_predicted_churn"].is_monotonic_increasing, method
+    supervised = curves[curves["method"] == "supervised"]
+    # Roughly calibrated: no decile is off by more than 0.35, and on average by less than 0.1.
+    assert supervised["calibration_gap"].abs().max() < 0.35
+    assert supervised["calibration_gap"].abs().mean() < 0.1
 
 
 # --- exports and the semantic layer --------------------------------------------------------
@@ -359,41 +395,88 @@ def test_semantic_layer_validates_against_the_warehouse(demo_build, tmp_path):
 # --- a short, orders-only shop --------------------------------------------------------------
 
 
+SHORT_HISTORY_DAYS = 273
+
+
 @pytest.fixture(scope="module")
 def short_orders_only_build(demo_data, tmp_path_factory):
-    """The last 60 days of the demo shop's orders as the only input, in CSV: too little history
-    for a 90-day horizon, and no order items or products for recommendations."""
+    """The last 9 months of the demo shop's orders as the only input, in CSV, with a horizon as
+    long as the history (273 days): too little history for the supervised models (they need two
+    horizons), and no order items or products for recommendations."""
     work = tmp_path_factory.mktemp("activation_short_shop")
     raw = work / "raw"
     raw.mkdir()
     orders = pd.read_parquet(demo_data / "orders.parquet")
-    start = orders["ordered_at"].max() - pd.Timedelta(days=60)
+    start = orders["ordered_at"].max() - pd.Timedelta(days=SHORT_HISTORY_DAYS)
     orders[orders["ordered_at"] >= start].to_csv(raw / "orders.csv", index=False)
-    return run_dbt(work, {"raw_data_path": str(raw), "export_path": str(work / "exports")})
+    return run_dbt(
+        work,
+        {
+            "raw_data_path": str(raw),
+            "export_path": str(work / "exports"),
+            "prediction_horizon_days": SHORT_HISTORY_DAYS,
+        },
+    )
 
 
-def test_a_short_history_builds_every_mart_and_says_why_there_are_no_scores(
+def test_nine_months_of_history_and_a_273_day_horizon_score_every_customer(
     short_orders_only_build,
 ):
     run = short_orders_only_build
-    assert "customer scores: not scored: the data do not reach one horizon" in run.output
-    scores = run.query("select * from marts.customer_scores")
-    assert len(scores) > 100
-    assert scores["churn_probability"].isna().all()
-    assert scores["churn_risk_band"].isna().all()
-    assert set(scores["score_status"]) == {"short_history"}
+    assert (
+        "customer scores: " in run.output and "scored by the purchase model (mbgnbd)" in run.output
+    )
+    scores = run.query(
+        """
+        select scores.*, features.frequency, features.recency_days
+        from marts.customer_scores as scores
+        inner join intermediate.int_customer_features as features
+            on scores.customer_id = features.customer_id
+        """
+    )
+    eligible = run.query("select count(*) as n from intermediate.int_customer_features")
+    assert len(scores) == eligible["n"].iloc[0] > 1000
+    assert (scores["score_status"] == "scored").all()
+    assert (scores["score_method"] == "bgnbd").all()
+    assert (
+        scores["score_reason"]
+        .str.contains(
+            "as the supervised model cannot be fitted: "
+            "the data do not reach one horizon (273 days)",
+            regex=False,
+        )
+        .all()
+    )
+    assert scores["churn_probability"].between(0, 1).all()
+    assert scores["churn_probability"].notna().all()
+    assert scores["expected_value_next_period"].notna().all()
+    assert scores["probability_alive"].between(0, 1).all()
+    # Over 273 days most customers of this young shop are expected to buy again: no one-time
+    # buyer of the last 9 months looks gone for good to the model, so bands stop at medium.
+    assert len(set(scores["churn_risk_band"])) >= 2
+    assert (scores["prediction_horizon_days"] == SHORT_HISTORY_DAYS).all()
+    # The probabilistic model still ranks: one-time buyers of months ago are more likely gone
+    # than recent repeat buyers, and expected to spend less.
+    one_timers = scores[(scores["frequency"] == 1) & (scores["recency_days"] > 90)]
+    regulars = scores[(scores["frequency"] >= 3) & (scores["recency_days"] <= 30)]
+    assert len(one_timers) > 50 and len(regulars) > 50
+    assert one_timers["churn_probability"].median() > 2 * regulars["churn_probability"].median()
+    assert (
+        one_timers["expected_value_next_period"].median()
+        < regulars["expected_value_next_period"].median()
+    )
+    # No hold-out is possible: every evaluation row says why, and there is no calibration curve.
     evaluation = run.query("select * from marts.prediction_evaluation")
-    assert len(evaluation) == 12 and evaluation["value"].isna().all()
-    assert (evaluation["evaluation_status"] != "evaluated").all()
-    # Lifecycle needs only orders: everyone bought within 60 days.
+    assert len(evaluation) == 16 and evaluation["value"].isna().all()
+    assert set(evaluation["evaluation_status"]) == {"short_history"}
+    assert run.query("select count(*) as n from marts.prediction_calibration")["n"].iloc[0] == 0
+    # Lifecycle needs only orders.
     stages = set(
         run.query("select lifecycle_stage from marts.customer_lifecycle")["lifecycle_stage"]
     )
-    assert stages <= {"new", "active", "reactivated"}
-    # Audiences still work, without rules that need a churn band.
+    assert {"new", "active", "at_risk"} <= stages
     audiences = run.query("select * from marts.campaign_audiences")
     assert len(audiences) > 0
-    assert "churn_prevention" not in set(audiences["campaign"])
 
 
 def test_without_order_items_the_recommendation_marts_are_empty(short_orders_only_build):
@@ -465,8 +548,10 @@ def test_online_retail_activation_marts(online_retail_build):
     evaluation = run.query("select * from marts.prediction_evaluation")
     if set(evaluation["evaluation_status"]) == {"evaluated"}:
         table = evaluation.pivot(index="method", columns="metric", values="value")
-        assert table.loc["model", "auc"] > 0.65
-        assert table.loc["model", "auc"] > table.loc["recency", "auc"]
+        assert table.loc["supervised", "auc"] > 0.65
+        assert table.loc["supervised", "auc"] > table.loc["recency", "auc"]
+        assert table.loc["bgnbd", "auc"] > table.loc["recency", "auc"]
+    assert (scores["score_method"] == "supervised").all()
     assert_nothing_bought_is_recommended(run)
     stages = set(
         run.query("select lifecycle_stage from marts.customer_lifecycle")["lifecycle_stage"]

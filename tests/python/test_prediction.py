@@ -16,19 +16,26 @@ from threadpoolctl import threadpool_limits
 from customer_segmentation.dbt_io import iter_pandas_batches
 from customer_segmentation.prediction import (
     ARTIFACT_COLUMNS,
+    CALIBRATION_BINS,
     METHODS,
     METRICS,
     MIN_CUSTOMERS_PER_CLASS,
+    PURCHASE_MODEL_FEATURES,
+    SCORE_COLUMNS,
     PredictionSettings,
+    add_purchase_model_features,
+    calibration_by_decile,
     check_window,
     evaluate_methods,
     filter_relation,
     fit_prediction,
+    fit_purchase_models,
     predict,
     predict_batches,
     rfm_scores,
     score_customers,
 )
+from customer_segmentation.purchase_model import SUMMARY_COLUMNS
 
 SETTINGS = PredictionSettings(min_training_customers=200)
 
@@ -44,7 +51,8 @@ def one_thread():
 def synthetic_customers(n: int, seed: int, role: str = "training") -> pd.DataFrame:
     """Customers whose churn depends on recency and frequency, and value on frequency.
 
-    Columns as int_customers_churn_labelled has them (behaviour features absent: null).
+    Columns as int_customers_churn_labelled has them (behaviour features absent: null), with the
+    purchase-day summary the purchase model reads (one purchase a day).
     """
     rng = np.random.default_rng(seed)
     frequency = rng.integers(1, 15, n)
@@ -76,6 +84,10 @@ def synthetic_customers(n: int, seed: int, role: str = "training") -> pd.DataFra
             "is_churned": churned,
             "next_period_purchases": np.where(churned, 0, 1),
             "next_period_net_spend": next_spend,
+            SUMMARY_COLUMNS["x"]: frequency - 1,
+            SUMMARY_COLUMNS["t_x"]: tenure - recency,
+            SUMMARY_COLUMNS["T"]: tenure,
+            SUMMARY_COLUMNS["m"]: np.where(frequency > 1, order_value, np.nan),
         }
     )
 
@@ -107,6 +119,14 @@ def windows_frame(
 def current_customers(n: int = 300) -> pd.DataFrame:
     current = synthetic_customers(n, seed=99, role="current")
     return current.drop(columns=["is_churned", "next_period_purchases", "next_period_net_spend"])
+
+
+def purchase_summaries(examples: pd.DataFrame, current: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The purchase model's fitting sample of every cutoff role (all customers, as
+    int_customers_purchase_model_sample has them when there are fewer than its limit)."""
+    current = current_customers(1000) if current is None else current
+    columns = ["cutoff_role", "customer_id", *SUMMARY_COLUMNS.values()]
+    return pd.concat([examples[columns], current[columns]], ignore_index=True)
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +163,10 @@ def test_settings_come_from_the_dbt_config_json():
     assert settings.extra == {"not_a_setting": 1}
     assert PredictionSettings.from_json(None) == PredictionSettings()
     assert json.loads(json.dumps(settings.as_parameters()))["horizon_days"] == 60
+    assert settings.purchase_model == "mbgnbd"
+    assert PredictionSettings.from_json('{"purchase_model": "bgnbd"}').purchase_model == "bgnbd"
+    with pytest.raises(ValueError, match="var purchase_model is 'pareto'; expected one of"):
+        PredictionSettings.from_json('{"purchase_model": "pareto"}')
 
 
 def test_the_window_checks_say_why_a_window_cannot_be_fitted(examples):
@@ -237,63 +261,165 @@ def test_rfm_scores_use_quintiles_of_the_fitting_window():
     assert rfm_scores(fit, fit).min() >= 3 and rfm_scores(fit, fit).max() <= 15
 
 
-def test_evaluation_compares_the_model_with_both_baselines(examples):
-    fit = examples[examples["cutoff_role"] == "evaluation"]
-    test = examples[examples["cutoff_role"] == "training"]
+def with_purchase_model_features(examples: pd.DataFrame, role: str) -> pd.DataFrame:
+    models = fit_purchase_models(purchase_summaries(examples), SETTINGS)
+    return add_purchase_model_features(
+        examples[examples["cutoff_role"] == role], models[role].model, SETTINGS.horizon_days
+    )
+
+
+def test_evaluation_compares_the_model_with_every_baseline(examples):
+    fit = with_purchase_model_features(examples, "evaluation")
+    test = with_purchase_model_features(examples, "training")
     evaluation = evaluate_methods(fit, test, SETTINGS)
     assert len(evaluation) == len(METHODS) * len(METRICS)
     table = evaluation.pivot(index="method", columns="metric", values="value")
     assert table.notna().all().all()
-    assert (table["auc"] > 0.7).all()
+    # Churn here is a logistic curve of recency and frequency, not a buy-till-you-die process:
+    # the purchase model ranks better than chance, the others well.
+    assert (table["auc"].drop(index="bgnbd") > 0.7).all()
+    assert table.loc["bgnbd", "auc"] > 0.5
     # Frequency drives churn here: recency alone ranks worse than the model.
-    assert table.loc["model", "auc"] > table.loc["recency", "auc"]
-    assert table.loc["model", "brier"] < table.loc["recency", "brier"]
-    assert table.loc["model", "spearman"] > 0.3
+    assert table.loc["supervised", "auc"] > table.loc["recency", "auc"]
+    assert table.loc["supervised", "brier"] < table.loc["recency", "brier"]
+    assert table.loc["supervised", "spearman"] > 0.3
+    # Without the purchase model's columns, its baseline has no value (and the rest do).
+    plain = evaluate_methods(
+        examples[examples["cutoff_role"] == "evaluation"],
+        examples[examples["cutoff_role"] == "training"],
+        SETTINGS,
+    ).pivot(index="method", columns="metric", values="value")
+    assert plain.loc["bgnbd"].isna().all() and plain.drop(index="bgnbd").notna().all().all()
+
+
+def test_the_calibration_curve_has_ten_equal_groups_in_order_of_prediction():
+    probability = np.linspace(0, 1, 1000)
+    churned = (np.arange(1000) % 2 == 0).astype(int)
+    curve = calibration_by_decile(churned, probability)
+    assert curve["decile"].tolist() == list(range(1, CALIBRATION_BINS + 1))
+    assert (curve["customers"] == 100).all()
+    assert curve["mean_predicted"].is_monotonic_increasing
+    assert curve["observed_rate"].to_numpy() == pytest.approx(0.5)
+    assert calibration_by_decile(churned, np.full(1000, np.nan)).empty
 
 
 def test_scoring_writes_scores_status_and_evaluation(examples):
     current = current_customers()
     artifacts, summary = score_customers(
-        examples, current, windows_frame(), SETTINGS, as_of_date="2026-07-01"
+        examples,
+        current,
+        windows_frame(),
+        SETTINGS,
+        "2026-07-01",
+        purchase_summaries(examples, current),
     )
     assert list(artifacts.columns) == ARTIFACT_COLUMNS
     assert artifacts["model_id"].nunique() == 1
     scores = artifacts[artifacts["record_type"] == "score"]
     assert sorted(scores["customer_id"]) == sorted(current["customer_id"])
     assert scores["churn_probability"].between(0, 1).all()
+    assert (scores["method"] == "supervised").all()
+    # P(alive) and expected purchases come from the purchase model for everyone.
+    assert scores["probability_alive"].between(0, 1).all()
+    assert (scores["expected_purchases"] >= 0).all()
     status = artifacts[artifacts["record_type"] == "status"].set_index("metric")["text_value"]
     assert status["scoring"] == "scored"
+    assert status["scoring_method"] == "supervised"
     assert status["evaluation"] == "evaluated"
+    assert {status[f"purchase_model_{role}"] for role in ("current", "training", "evaluation")} == {
+        "ok"
+    }
     evaluation = artifacts[artifacts["record_type"] == "evaluation"]
-    assert len(evaluation) == 12
-    assert "fitted on 1500 customers" in summary
+    assert len(evaluation) == 16 and evaluation["value"].notna().all()
+    calibration = artifacts[artifacts["record_type"] == "calibration"]
+    assert len(calibration) == len(METHODS) * CALIBRATION_BINS * 3
+    parameters = artifacts[artifacts["record_type"] == "purchase_model"]
+    assert set(parameters["method"]) == {"current", "training", "evaluation"}
+    assert set(parameters["text_value"]) == {"mbgnbd"}
+    assert "scored by the supervised model: fitted on 1500 customers" in summary
 
     again, _ = score_customers(
         examples.sample(frac=1.0, random_state=1),
         current,
         windows_frame(),
         SETTINGS,
-        as_of_date="2026-07-01",
+        "2026-07-01",
+        purchase_summaries(examples, current).sample(frac=1.0, random_state=2),
     )
     assert again["model_id"].iloc[0] == artifacts["model_id"].iloc[0]
 
 
-def test_a_short_history_skips_scoring_and_evaluation_with_the_reason(examples):
+def test_a_short_history_scores_everyone_with_the_purchase_model_and_says_why(examples):
+    current = current_customers()
     artifacts, summary = score_customers(
         examples,
-        current_customers(),
+        current,
         windows_frame(training_history=False, evaluation_history=False),
         SETTINGS,
-        as_of_date="2026-07-01",
+        "2026-07-01",
+        purchase_summaries(examples, current),
     )
-    assert set(artifacts["record_type"]) == {"status", "parameter", "evaluation"}
+    scores = artifacts[artifacts["record_type"] == "score"]
+    assert sorted(scores["customer_id"]) == sorted(current["customer_id"])
+    assert (scores["method"] == "bgnbd").all()
+    assert scores["churn_probability"].between(0, 1).all()
+    # The purchase model's own predictions are the scores.
+    model = fit_purchase_models(purchase_summaries(examples, current), SETTINGS)["current"].model
+    expected = add_purchase_model_features(current, model, SETTINGS.horizon_days)
+    assert scores.sort_values("customer_id")["churn_probability"].to_numpy() == pytest.approx(
+        expected.sort_values("customer_id")[PURCHASE_MODEL_FEATURES["churn_probability"]]
+    )
     evaluation = artifacts[artifacts["record_type"] == "evaluation"]
-    assert len(evaluation) == 12 and evaluation["value"].isna().all()
+    assert len(evaluation) == 16 and evaluation["value"].isna().all()
     status = artifacts[artifacts["record_type"] == "status"].set_index("metric")["text_value"]
-    assert status["scoring"] == "short_history"
+    assert status["scoring"] == "scored"
+    assert status["scoring_method"] == "bgnbd"
+    assert status["supervised"] == "short_history"
     assert status["evaluation"] == "short_history"
-    assert "not scored: the data do not reach one horizon" in status["scoring_message"]
-    assert "not scored" in summary
+    assert (
+        "scored by the purchase model (mbgnbd), as the supervised model cannot be fitted: "
+        "the data do not reach one horizon" in status["scoring_message"]
+    )
+    assert "scored by the purchase model" in summary
+
+
+def test_without_repeat_buyers_nobody_is_scored_and_the_reason_is_the_purchase_models(examples):
+    current = current_customers()
+    one_time = purchase_summaries(examples, current).assign(
+        **{SUMMARY_COLUMNS["x"]: 0, SUMMARY_COLUMNS["t_x"]: 0, SUMMARY_COLUMNS["m"]: np.nan}
+    )
+    artifacts, summary = score_customers(
+        examples,
+        current,
+        windows_frame(training_history=False, evaluation_history=False),
+        SETTINGS,
+        "2026-07-01",
+        one_time,
+    )
+    assert "score" not in set(artifacts["record_type"])
+    status = artifacts[artifacts["record_type"] == "status"].set_index("metric")["text_value"]
+    assert status["scoring"] == "too_few_repeat_buyers"
+    assert pd.isna(status["scoring_method"])
+    assert (
+        "neither can the purchase model (0 of 300 customers bought again"
+        in (status["scoring_message"])
+    )
+    assert summary.startswith("not scored: the supervised model cannot be fitted")
+
+
+def test_a_zero_horizon_turns_both_models_off(examples):
+    artifacts, _ = score_customers(
+        examples,
+        current_customers(),
+        windows_frame(),
+        PredictionSettings(min_training_customers=200, horizon_days=0),
+        "2026-07-01",
+        purchase_summaries(examples),
+    )
+    status = artifacts[artifacts["record_type"] == "status"].set_index("metric")["text_value"]
+    assert status["scoring"] == "no_horizon"
+    assert status["purchase_model_current"] == "no_horizon"
+    assert "score" not in set(artifacts["record_type"])
 
 
 def test_without_an_evaluation_cutoff_customers_are_still_scored(examples):
@@ -302,7 +428,8 @@ def test_without_an_evaluation_cutoff_customers_are_still_scored(examples):
         current_customers(),
         windows_frame(evaluation=False),
         SETTINGS,
-        as_of_date="2026-07-01",
+        "2026-07-01",
+        purchase_summaries(examples),
     )
     status = artifacts[artifacts["record_type"] == "status"].set_index("metric")["text_value"]
     assert status["scoring"] == "scored"
@@ -355,18 +482,19 @@ def test_batched_scores_equal_scores_of_all_rows_and_hold_one_batch_at_a_time(ex
             connection.table("current_features"), batch_size, order_by="customer_id"
         )
     )
+    summaries = purchase_summaries(examples, current)
     batched, batched_summary = score_customers(
-        examples, recording, windows_frame(), SETTINGS, as_of_date="2026-07-01"
+        examples, recording, windows_frame(), SETTINGS, "2026-07-01", summaries
     )
     whole, whole_summary = score_customers(
-        examples, current, windows_frame(), SETTINGS, as_of_date="2026-07-01"
+        examples, current, windows_frame(), SETTINGS, "2026-07-01", summaries
     )
     assert recording.rows == 1000
     assert 0 < recording.largest <= batch_size
     assert recording.held_back == 0
 
     def ordered(frame: pd.DataFrame) -> pd.DataFrame:
-        keys = ["record_type", "customer_id", "method", "metric"]
+        keys = ["record_type", "customer_id", "method", "metric", "decile"]
         return frame.sort_values(keys, na_position="first").reset_index(drop=True)
 
     # Exactly the same table: scores, statuses, evaluation and model id.
@@ -385,27 +513,43 @@ def test_the_scores_do_not_depend_on_the_scoring_threads(examples):
                 current,
                 windows_frame(),
                 SETTINGS,
-                as_of_date="2026-07-01",
+                "2026-07-01",
+                purchase_summaries(examples, current),
                 score_threads=threads,
             )
         return artifacts
 
     pd.testing.assert_frame_equal(scored(1), scored(2), check_exact=True)
     with pytest.raises(ValueError, match="score_threads must be at least 1"):
-        score_customers(examples, current, windows_frame(), SETTINGS, "2026-07-01", score_threads=0)
+        score_customers(
+            examples,
+            current,
+            windows_frame(),
+            SETTINGS,
+            "2026-07-01",
+            purchase_summaries(examples, current),
+            score_threads=0,
+        )
 
 
 def test_predict_batches_equals_predict_and_takes_no_batches(fitted):
     current = current_customers(500)
     whole = predict(fitted, current)
     batches = (current.iloc[start : start + 37] for start in range(0, 500, 37))
-    pd.testing.assert_frame_equal(predict_batches(fitted, batches), whole, check_exact=True)
+    batched = predict_batches(fitted, batches)
+    assert list(batched.columns) == SCORE_COLUMNS
+    assert (batched["method"] == "supervised").all()
+    # Without a purchase model, P(alive) and expected purchases are unknown.
+    assert batched["probability_alive"].isna().all()
+    pd.testing.assert_frame_equal(batched[whole.columns], whole, check_exact=True)
     empty = predict_batches(fitted, [])
-    assert list(empty.columns) == ["customer_id", "churn_probability", "expected_value"]
+    assert list(empty.columns) == SCORE_COLUMNS
     assert len(empty) == 0
+    with pytest.raises(ValueError, match="nothing to score with"):
+        predict_batches(None, [current])
 
 
-def test_the_current_customers_are_not_read_when_the_window_cannot_be_fitted(examples):
+def test_the_current_customers_are_not_read_when_no_model_can_be_fitted(examples):
     def never_read():
         raise AssertionError("current customers read although nothing is scored")
         yield  # pragma: no cover
@@ -414,8 +558,9 @@ def test_the_current_customers_are_not_read_when_the_window_cannot_be_fitted(exa
         examples,
         never_read(),
         windows_frame(training_history=False, evaluation_history=False),
-        SETTINGS,
-        as_of_date="2026-07-01",
+        PredictionSettings(min_training_customers=200, horizon_days=0),
+        "2026-07-01",
+        purchase_summaries(examples),
     )
     status = artifacts[artifacts["record_type"] == "status"].set_index("metric")["text_value"]
-    assert status["scoring"] == "short_history"
+    assert status["scoring"] == "no_horizon"

@@ -186,6 +186,27 @@ def _optional_tables(features: pd.DataFrame, profiles: pd.DataFrame) -> dict[str
                 "customer_id": customers,
                 "churn_probability": np.where(ids == 2, 0.8, 0.2),
                 "expected_value_next_period": np.where(ids == 1, 500.0, 20.0),
+                "score_method": "supervised",
+                "score_status": "scored",
+            }
+        ),
+        "marts.prediction_evaluation": pd.DataFrame(
+            {
+                "method": np.repeat(["supervised", "bgnbd", "recency", "rfm"], 4),
+                "metric": ["auc", "brier", "mae", "spearman"] * 4,
+                "value": [0.81, 0.17, 90.5, 0.61, 0.79, 0.18, 95.0, 0.58]
+                + [0.7, 0.21, 120.0, 0.5, 0.78, 0.18, 130.0, 0.55],
+                "evaluation_status": "evaluated",
+                "status_reason": "fitted on 900 customers, scored on 1000",
+            }
+        ),
+        "marts.prediction_calibration": pd.DataFrame(
+            {
+                "method": np.repeat(["supervised", "bgnbd", "recency", "rfm"], 10),
+                "decile": np.tile(np.arange(1, 11), 4),
+                "customers": 100,
+                "mean_predicted_churn": np.tile(np.linspace(0.05, 0.95, 10), 4),
+                "observed_churn_rate": np.tile(np.linspace(0.02, 0.97, 10), 4),
             }
         ),
         "marts.segment_monitoring": pd.DataFrame(
@@ -417,6 +438,41 @@ def test_optional_marts_are_used_when_they_exist(full_report):
     assert "max_feature_psi" not in monitoring and "model_decision" not in monitoring
     assert "new customers" in json.dumps(specs["chart-migration-heatmap"])
     assert "chart-scores-bars" in specs
+    scores = section_html(html, "scores")
+    assert "Scored by the supervised model" in scores and "100.0% of 240 customers" in scores
+    assert "Purchase model (BG/NBD family)" in scores and "0.790" in scores
+    calibration = specs["chart-scores-calibration"]["data"]
+    assert [trace["name"] for trace in calibration] == [
+        "Perfectly calibrated",
+        "Supervised model",
+        "Purchase model (BG/NBD family)",
+        "Baseline: recency",
+        "Baseline: RFM score",
+    ]
+    assert all(len(decoded(trace["x"])) == 10 for trace in calibration[1:])
+
+
+def test_unscored_customers_and_a_missing_hold_out_are_said(tmp_path):
+    database = build_warehouse(tmp_path / "warehouse.duckdb", optional=True)
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(
+            "update marts.customer_scores set score_method = 'bgnbd' where churn_probability > 0.5"
+        )
+        connection.execute(
+            "update marts.customer_scores set score_method = null, "
+            "score_status = 'too_few_repeat_buyers' where expected_value_next_period > 100"
+        )
+        connection.execute(
+            "update marts.prediction_evaluation set value = null, "
+            "status_reason = 'not evaluated: the data do not reach one horizon'"
+        )
+        connection.execute("delete from marts.prediction_calibration")
+    html = write_report(database, tmp_path / "report.html").read_text(encoding="utf-8")
+    scores = section_html(html, "scores")
+    assert "Scored by the purchase model (BG/NBD family)" in scores
+    assert "Not scored" in scores and "too_few_repeat_buyers" in scores
+    assert "No time hold-out: not evaluated: the data do not reach one horizon" in scores
+    assert "chart-scores-calibration" not in figure_specs(html)
 
 
 def test_empty_optional_tables_are_noted_not_drawn(tmp_path):

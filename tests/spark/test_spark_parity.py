@@ -289,10 +289,13 @@ def test_every_customer_gets_the_same_segment(duckdb_build, spark_build):
 def test_marts_are_the_same(duckdb_build, spark_build, table, key):
     spark = spark_build.table("marts", table)
     duck = duckdb_build.table("marts", table)
-    if table == "prediction_evaluation":
-        # The reason names the adapter ("... which the spark adapter does not run").
-        spark["status_reason"] = spark["status_reason"].str.replace("spark adapter", "<adapter>")
-        duck["status_reason"] = duck["status_reason"].str.replace("duckdb adapter", "<adapter>")
+    # The reason names the adapter ("... which the spark adapter does not run").
+    reason = {"prediction_evaluation": "status_reason", "customer_scores": "score_reason"}.get(
+        table
+    )
+    if reason:
+        spark[reason] = spark[reason].str.replace("spark adapter", "<adapter>")
+        duck[reason] = duck[reason].str.replace("duckdb adapter", "<adapter>")
     _assert_frames_close(spark, duck, key=key)
 
 
@@ -301,8 +304,10 @@ def test_the_scores_say_why_they_are_missing(spark_build):
     assert len(scores) > 0
     assert set(scores["score_status"]) == {"no_python_models"}
     assert scores["churn_probability"].isna().all()
+    assert scores["score_method"].isna().all()
+    assert scores["score_reason"].str.contains("spark adapter does not run").all()
     evaluation = spark_build.table("marts", "prediction_evaluation")
-    assert len(evaluation) == 12
+    assert len(evaluation) == 16
     assert set(evaluation["evaluation_status"]) == {"no_python_models"}
     assert evaluation["status_reason"].str.contains("spark adapter does not run").all()
 
