@@ -1,7 +1,9 @@
 {#- The feature table of every run date, kept across runs: monitoring compares today's features
     with those of the model's training date. Rerunning a date replaces that date's rows, so
     --full-refresh and a rerun give the same rows for the dates they cover. -#}
-{{ config(materialized='incremental', **incremental_replace_config('cutoff_date')) }}
+{#- A numeric customer attribute declared later (var customer_attributes) is a new column: it is
+    added to the kept table, null for the dates built before. -#}
+{{ config(materialized='incremental', on_schema_change='append_new_columns', **incremental_replace_config('cutoff_date')) }}
 
 with
 

@@ -1,8 +1,14 @@
 {#- Population stability index (PSI) of each clustering feature between the current model's
     training date and this run. Bins are the deciles of the training values (plus one bin for
     missing values); PSI = sum over bins of (now - then) * ln(now / then), with shares floored at
-    0.0001 so an empty bin does not give an infinite index. Grain: one row per feature. -#}
-{%- set features = var('clustering_numeric_features') -%}
+    0.0001 so an empty bin does not give an infinite index. Grain: one row per feature.
+    Only the clustering features that are numeric columns of the feature table are compared (the
+    model leaves any other name out too, as "not a column of the feature table"): a misspelt or
+    undeclared customer attribute must not break monitoring. -#}
+{%- set features = [] -%}
+{%- for feature in var('clustering_numeric_features') or [] if feature in customer_numeric_features() -%}
+    {%- do features.append(feature) -%}
+{%- endfor -%}
 {#- Deciles: bins 1 to 10, each but the top one bounded by an upper edge. -#}
 {%- set bins = 10 -%}
 
@@ -54,6 +60,15 @@ compared_rows as (
 ),
 
 long_values as (
+    {%- if not features %}
+
+        select
+            sample_name,
+            cast(null as {{ dbt.type_string() }}) as feature,
+            cast(null as {{ type_double() }}) as feature_value
+        from compared_rows
+        where 1 = 0
+    {%- endif %}
     {%- for feature in features %}
 
         select

@@ -25,6 +25,9 @@ final as (
         profiles.overall_mean,
         profiles.overall_stddev,
         profiles.z_score,
+        profiles.source_column,
+        profiles.is_customer_attribute,
+        profiles.is_sensitive,
         row_number() over (
             partition by profiles.segment_id
             order by case when profiles.z_score is null then 1 else 0 end, abs(profiles.z_score) desc, profiles.feature

@@ -54,7 +54,9 @@ ranked_profiles as (
             partition by segment_id order by abs(z_score) desc, feature
         ) as importance_rank
     from profiles
-    where z_score is not null
+    -- A segment is described by what its customers do and the attributes the shop may act on,
+    -- never by a sensitive attribute (README, "Customer attributes").
+    where z_score is not null and not is_sensitive
 
 ),
 
