@@ -36,6 +36,10 @@
     {%- for column_name in var('personal_data_columns') -%}
         {%- do personal_columns.append(column_name | string | lower) -%}
     {%- endfor -%}
+    {#- Columns the staging and feature models use next to the attributes. -#}
+    {%- set reserved_names = ['fingerprint', 'occurrence', 'parsed_birth_date', 'has_invalid_birth_date',
+        'attribute_failure', 'validation_failure', 'rejection_reason', 'rejected_attribute', 'source_row_key',
+        'version_rank', 'age_years', 'sample_rank', 'level'] -%}
     {%- set known_options = ['type', 'bins', 'sensitive', 'max_levels', 'min_level_share'] -%}
     {%- set attributes = [] -%}
     {%- set columns_taken = [] -%}
@@ -49,6 +53,9 @@
         {%- endif -%}
         {%- if name in contract_columns -%}
             {{ exceptions.raise_compiler_error(where ~ "it is a column of the input contract, staged already; declare only extra columns.") }}
+        {%- endif -%}
+        {%- if name in reserved_names or name.startswith('raw_') -%}
+            {{ exceptions.raise_compiler_error(where ~ "the name is used by the pipeline itself (" ~ (reserved_names | join(', ')) ~ ", or raw_...); rename the column or the attribute.") }}
         {%- endif -%}
         {%- set spec = {'type': given} if given is string else given -%}
         {%- if spec is not mapping -%}

@@ -1000,3 +1000,41 @@ def test_attributes_listed_as_clustering_features_are_used_by_the_model(clusteri
         "from intermediate.int_customer_features_history group by 1",
     )
     assert (history["with_size"] > 0).any()
+
+
+@pytest.mark.parametrize(
+    ("declared", "message"),
+    [
+        ({"email": "categorical"}, "it is named like personal data (var personal_data_columns)"),
+        ({"gender": "categorical"}, "it is a column of the input contract"),
+        ({"tier": "text"}, "type must be categorical or numeric"),
+        ({"tier": {"type": "categorical", "levels": 3}}, 'unknown option "levels"'),
+        (
+            {"income": {"type": "numeric", "sensitive": True}},
+            "a sensitive numeric attribute needs bins",
+        ),
+        (
+            {"income": {"type": "numeric", "bins": [50, 10]}},
+            "bins must be a list of increasing numbers",
+        ),
+        ({"tier": {"type": "categorical", "bins": [1]}}, "bins are for numeric attributes"),
+        ({"fingerprint": "categorical"}, "the name is used by the pipeline itself"),
+        (
+            {"Tier": "categorical"},
+            "the name must be the column's name in the customers input, in lower case",
+        ),
+    ],
+)
+def test_a_wrong_attribute_declaration_stops_the_build_naming_the_attribute(
+    worker, issue_shop, tmp_path, declared, message
+):
+    (tmp_path / "compile").mkdir()
+    result = worker.run(
+        ["compile", "--select", "stg_shop__customers_checked"],
+        {"raw_data_path": str(issue_shop.directory), "customer_attributes": declared},
+        tmp_path / "compile" / WAREHOUSE_FILE,
+    )
+    assert not result.success
+    (name,) = declared
+    assert f'var customer_attributes, attribute "{name}": ' in result.output
+    assert message in result.output
