@@ -11,8 +11,11 @@
     - seed, max_correlation, clip_limit, iqr_per_standard_deviation: as in the Python model.
 
     clustering_categorical_features must be empty: one-hot dimensions depend on the data, and the
-    SQL is generated before the data is read. -#}
+    SQL is generated before the data is read. The models call this while dbt parses them, also
+    when another algorithm is chosen (they are disabled then): the feature checks stop the build
+    only when kmeans_sql is the algorithm. -#}
 {% macro kmeans_sql_settings() %}
+    {%- set is_chosen = var('segmentation_algorithm') == 'kmeans_sql' -%}
     {%- set known = customer_numeric_features() -%}
     {%- set log1p_features = var('clustering_log1p_features') or [] -%}
     {%- set features = [] -%}
@@ -25,12 +28,12 @@
             {%- do unknown_features.append(name | string) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- if not features -%}
+    {%- if not features and is_chosen -%}
         {{ exceptions.raise_compiler_error(
             "segmentation_algorithm kmeans_sql needs at least one of clustering_numeric_features among the columns of int_customer_features; got "
             ~ (var('clustering_numeric_features') | tojson)) }}
     {%- endif -%}
-    {%- if var('clustering_categorical_features') -%}
+    {%- if var('clustering_categorical_features') and is_chosen -%}
         {{ exceptions.raise_compiler_error(
             "segmentation_algorithm kmeans_sql clusters numeric features only: set clustering_categorical_features to [] (got "
             ~ (var('clustering_categorical_features') | tojson) ~ "), or use a Python algorithm (kmeans).") }}

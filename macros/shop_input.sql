@@ -4,7 +4,7 @@
     - files (default): var raw_data_path names a directory holding <table>.parquet or <table>.csv;
     - warehouse: var raw_schema (and optionally raw_database) names where the tables already are.
 
-    Returns a dict: exists (bool), sql (what to select from), columns (lower-case names),
+    Returns a dict: table_name, exists (bool), sql (what to select from), columns (lower-case names),
     column_types (lower-case name -> type as the engine reports it), location (for messages) and
     problem (why the input counts as absent: "was not found at ...", "... is empty (0 bytes)",
     "... has no rows"). An input that is present but empty counts as absent, with a log line: an
@@ -13,7 +13,8 @@
 {% macro shop_input(table_name) %}
     {%- set source_relation = source('shop', table_name) -%}
     {%- if not execute -%}
-        {{ return({'exists': true, 'sql': source_relation, 'columns': [], 'column_types': {}, 'location': table_name, 'problem': none}) }}
+        {{ return({'exists': true, 'sql': source_relation, 'columns': [], 'column_types': {}, 'location': table_name, 'problem': none,
+                   'table_name': table_name}) }}
     {%- endif -%}
 
     {%- if var('raw_schema') -%}
@@ -35,7 +36,7 @@
         {%- endif -%}
         {%- do log("input " ~ table_name ~ ": found at " ~ relation, info=true) -%}
         {{ return({'exists': true, 'sql': relation, 'columns': column_types.keys() | list, 'column_types': column_types,
-                   'location': relation | string, 'problem': none}) }}
+                   'location': relation | string, 'problem': none, 'table_name': table_name}) }}
     {%- endif -%}
 
     {%- set directory = validated_raw_data_path() -%}
@@ -64,7 +65,7 @@
             {%- endif -%}
             {%- do log("input " ~ table_name ~ ": found at " ~ file_path, info=true) -%}
             {{ return({'exists': true, 'sql': reader, 'columns': column_types.keys() | list, 'column_types': column_types,
-                       'location': file_path, 'problem': none}) }}
+                       'location': file_path, 'problem': none, 'table_name': table_name}) }}
         {%- endif -%}
     {%- endfor -%}
     {{ return(absent_shop_input(table_name, 'was not found at ' ~ directory ~ '/' ~ table_name ~ '.{parquet,csv}')) }}
@@ -83,12 +84,58 @@
         {%- if decoded.columns[0].values()[0] -%}
             {{ exceptions.raise_compiler_error(
                 "Input " ~ file_path ~ " (" ~ table_name ~ ") is not valid UTF-8 text: it holds bytes that are no UTF-8 character"
-                ~ " (a file saved as Latin-1 / Windows-1252?). Save it as UTF-8, or set var raw_csv_encoding"
+                ~ " (a file saved as Latin-1 / Windows-1252?)" ~ shop_csv_first_invalid_utf8(file_path)
+                ~ ". Save it as UTF-8, or set var raw_csv_encoding"
                 ~ " (one of utf-8, latin-1, utf-16) to the encoding every CSV input is written in.") }}
         {%- endif -%}
     {%- endif -%}
     {{ return("read_csv(" ~ sql_string_literal(file_path) ~ ", header = true, all_varchar = true, encoding = "
               ~ sql_string_literal(encoding) ~ ")") }}
+{% endmacro %}
+
+
+{#- Where a CSV input that is not valid UTF-8 first goes wrong, for the error message: the row
+    (counted after the header) and column, and the value as Latin-1 would read it, unless the
+    column is personal data (var personal_data_columns): build logs are no place for names. The
+    file is read as Latin-1, which maps every byte to a character, and the valid UTF-8 sequences
+    are removed: a byte from 0x80 up that is left over is not UTF-8. Runs only on that error. -#}
+{% macro shop_csv_first_invalid_utf8(file_path) %}
+    {%- set valid_sequences = '[\\x{C2}-\\x{DF}][\\x{80}-\\x{BF}]|[\\x{E0}-\\x{EF}][\\x{80}-\\x{BF}]{2}|[\\x{F0}-\\x{F4}][\\x{80}-\\x{BF}]{3}' -%}
+    {%- set query -%}
+        with numbered as (
+            select row_number() over () as row_number, *
+            from read_csv({{ sql_string_literal(file_path) }}, header = true, all_varchar = true, encoding = 'latin-1')
+        ),
+        cells as (
+            unpivot numbered on columns(* exclude (row_number)) into name column_name value raw_value
+        )
+        select row_number, column_name, raw_value
+        from cells
+        where regexp_matches(regexp_replace(raw_value, '{{ valid_sequences }}', '', 'g'), '[\x{80}-\x{FF}]')
+        order by row_number, column_name
+        limit 1
+    {%- endset -%}
+    {%- set found = run_query(query) -%}
+    {%- if found.rows | length == 0 -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set row = found.rows[0] -%}
+    {{ return(", first in row " ~ row[0] ~ " after the header, column '" ~ row[1] ~ "', read as Latin-1: "
+              ~ example_for_message(row[1], row[2])) }}
+{% endmacro %}
+
+
+{#- A value quoted for an error message, or a note that it is withheld when its column is personal
+    data (var personal_data_columns): build logs are shared and kept. -#}
+{% macro example_for_message(column_name, value) %}
+    {%- set personal_columns = [] -%}
+    {%- for name in var('personal_data_columns') -%}
+        {%- do personal_columns.append(name | string | lower) -%}
+    {%- endfor -%}
+    {%- if (column_name | string | lower) in personal_columns -%}
+        {{ return('(not shown: a personal-data column)') }}
+    {%- endif -%}
+    {{ return("'" ~ (value | string) ~ "'") }}
 {% endmacro %}
 
 
@@ -107,13 +154,16 @@
         {%- do log("input " ~ table_name ~ ": the file or table " ~ problem ~ "; treated as absent, the features that need it are left out", info=true) -%}
     {%- endif -%}
     {{ return({'exists': false, 'sql': '(select 1 as absent_input) as absent_input', 'columns': [], 'column_types': {},
-               'location': problem, 'problem': problem}) }}
+               'location': problem, 'problem': problem, 'table_name': table_name}) }}
 {% endmacro %}
 
 
 {#- The raw value of one input column, or a typed null when an optional column is absent.
     A missing required column, or a column whose type cannot hold what the contract expects,
-    stops the build with a message naming the input, the column and the problem.
+    stops the build with a message naming the input, the column, the problem and one value of
+    the column. A column with no values at all (every value null, or NaN in a float column) is
+    compatible with every type: pandas writes an all-null column as Parquet type NULL, an
+    all-missing date as a float column of NaN. It is read as nulls, with a log line.
     expects: id (text or a whole number), number, timestamp, text (any scalar) or none. -#}
 {% macro shop_column(shop_table, column_name, required=false, data_type=none, expects=none) -%}
     {%- if not execute -%}
@@ -122,10 +172,17 @@
         {%- set found_type = shop_table.column_types[column_name] -%}
         {%- set problem = shop_column_type_problem(found_type, expects) -%}
         {%- if problem -%}
-            {{ exceptions.raise_compiler_error(
-                "Input " ~ shop_table.location ~ " column '" ~ column_name ~ "' has type " ~ found_type ~ ": " ~ problem) }}
-        {%- endif -%}
-        {%- if expects == 'id' and modules.re.match('(float|double|real)', found_type | lower) -%}
+            {%- set example = shop_column_example_value(shop_table, column_name, found_type) -%}
+            {%- if example is none -%}
+                {%- do log("input " ~ shop_table.table_name ~ ": column '" ~ column_name ~ "' of " ~ shop_table.location
+                           ~ " has no values (type " ~ found_type ~ "); read as missing values", info=true) -%}
+                cast(null as {{ data_type or dbt.type_string() }})
+            {%- else -%}
+                {{ exceptions.raise_compiler_error(
+                    "Input " ~ shop_table.location ~ " column '" ~ column_name ~ "' has type " ~ found_type ~ ": " ~ problem
+                    ~ " Example value: " ~ example_for_message(column_name, example) ~ ".") }}
+            {%- endif -%}
+        {%- elif expects == 'id' and modules.re.match('(float|double|real)', found_type | lower) -%}
             {#- pandas writes integer ids with gaps as floats: 1001.0 is read as the id 1001, so
                 it matches the same id written as an integer or as text in another input. -#}
             case
@@ -145,6 +202,24 @@
         cast(null as {{ data_type or dbt.type_string() }})
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- One value of an input column, as text (at most 60 characters), for messages; none when the
+    column has no values: every value is null, or NaN in a float column. -#}
+{% macro shop_column_example_value(shop_table, column_name, found_type) %}
+    {%- set quoted = adapter.quote(column_name) -%}
+    {%- set has_value = quoted ~ " is not null" -%}
+    {%- if modules.re.match('(float|double|real)', found_type | lower | trim) -%}
+        {%- set has_value = has_value ~ " and not isnan(" ~ quoted ~ ")" -%}
+    {%- endif -%}
+    {%- set found = run_query("select cast(" ~ quoted ~ " as " ~ dbt.type_string() ~ ") from " ~ shop_table.sql
+                              ~ " where " ~ has_value ~ " limit 1") -%}
+    {%- if found.rows | length == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set text = found.columns[0].values()[0] | string -%}
+    {{ return(text if text | length <= 60 else text[:57] ~ '...') }}
+{% endmacro %}
 
 
 {#- Why a column of this type cannot hold what the contract expects, or none. Text columns are
@@ -225,6 +300,20 @@
         {{ exceptions.raise_compiler_error("var " ~ name ~ " must be at least " ~ minimum ~ ", got " ~ (text | tojson)) }}
     {%- endif -%}
     {{ return(text) }}
+{% endmacro %}
+
+
+{#- A boolean var, after checking that it is one (true or false, or their YAML/text spellings). -#}
+{% macro validated_boolean_var(name) %}
+    {%- set value = var(name) -%}
+    {%- if value is boolean -%}
+        {{ return(value) }}
+    {%- endif -%}
+    {%- set text = value | string | lower | trim -%}
+    {%- if text not in ['true', 'false'] -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be true or false, got " ~ (value | string | tojson)) }}
+    {%- endif -%}
+    {{ return(text == 'true') }}
 {% endmacro %}
 
 

@@ -47,9 +47,10 @@ def model(dbt, session):
 
     def judge(candidate):
         # Streamed last: on DuckDB the stream holds the connection until it is drained.
-        columns = sorted(
-            {"customer_id", *settings.numeric_features, *settings.categorical_features}
-        )
+        # Features named in the settings but absent from the table are left out of the model
+        # too ("not a column of the feature table").
+        wanted = {"customer_id", *settings.numeric_features, *settings.categorical_features}
+        columns = sorted(wanted & set(customers.columns))
         batches = iter_pandas_batches(select_columns(customers, columns), int(batch_size))
         return evaluate_policy(
             candidate, batches, as_of_date, settings.numeric_features, monitoring

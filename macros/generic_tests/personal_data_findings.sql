@@ -78,7 +78,7 @@
                 ~ column_literal ~ " as column_name, 'email_shaped_values' as finding, count(*) as matching_values "
                 ~ "from (select " ~ quoted_identifier(row['column_name']) ~ " as scanned_value from " ~ relation
                 ~ " limit " ~ sample_rows ~ ") as sampled "
-                ~ "where regexp_matches(scanned_value, '[^@\\s]+@[^@\\s]+\\.[A-Za-z]{2,}') having count(*) > 0") -%}
+                ~ "where " ~ looks_like_email('scanned_value') ~ " having count(*) > 0") -%}
         {%- endif -%}
     {%- endfor -%}
     {%- if checks | length == 0 -%}

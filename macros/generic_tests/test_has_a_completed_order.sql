@@ -7,7 +7,8 @@
 
     The failure is raised as an error carrying the message where the engine can raise one in SQL
     (DuckDB error(), Spark raise_error()), so dbt prints the message; elsewhere the test fails
-    with one row holding it. -#}
+    with one row holding it. The message ends with the number of staged orders and one of them
+    (id, status, amount, date), or says that every row was rejected. -#}
 {% test has_a_completed_order(model) %}
 {%- set as_of_date = as_of_date_literal() -%}
 {%- set message = "no customer has a completed order" ~ (" before as_of_date " ~ (var('as_of_date') | string) if as_of_date else "")
@@ -18,27 +19,52 @@ with
 
 purchases as (
 
-    select count(*) as purchase_count
+    select
+        count(*) as staged_orders,
+        sum(
+            case
+                when status = 'completed' and amount >= 0
+                    {%- if as_of_date %} and ordered_at < {{ as_of_date }}{% endif %} then 1
+                else 0
+            end
+        ) as purchase_count
     from {{ model }}
-    where status = 'completed'
-        and amount >= 0
-        {%- if as_of_date %}
-        and ordered_at < {{ as_of_date }}
-        {%- endif %}
+
+),
+
+-- One staged order, for the message: what the orders look like instead.
+example_order as (
+
+    select
+        'Staged orders: ' || cast(purchases.staged_orders as {{ dbt.type_string() }})
+        || coalesce(
+            '; e.g. order ' || first_order.order_id || ': status ' || first_order.status
+            || ', amount ' || cast(first_order.amount as {{ dbt.type_string() }})
+            || ', ordered_at ' || cast(first_order.ordered_at as {{ dbt.type_string() }}),
+            ' (every row of the input was rejected)'
+        ) || '.' as summary
+    from purchases
+    left join (
+        select * from {{ model }}
+        order by ordered_at, order_id
+        limit 1
+    ) as first_order
+        on 1 = 1
 
 )
 
-select {{ sql_string_literal(message) }} as problem
+select {{ sql_string_literal(message) }} || ' ' || example_order.summary as problem
 from purchases
-where {{ fail_when('purchase_count = 0', message) }}
+cross join example_order
+where {{ fail_when('purchase_count = 0', sql_string_literal(message) ~ " || ' ' || example_order.summary") }}
 
 {% endtest %}
 
 
 {#- A filter that is true when `condition` holds, and where the engine can raise an error in SQL
-    (DuckDB error(), Spark raise_error()) stops the query with `message` instead. It sits in the
-    filter, not the select list: dbt counts a test's rows, and an unused column is never
-    evaluated. -#}
+    (DuckDB error(), Spark raise_error()) stops the query with `message` (a SQL text expression)
+    instead. It sits in the filter, not the select list: dbt counts a test's rows, and an unused
+    column is never evaluated. -#}
 {% macro fail_when(condition, message) %}
     {{ return(adapter.dispatch('fail_when', 'customer_segmentation')(condition, message)) }}
 {% endmacro %}
@@ -48,9 +74,9 @@ where {{ fail_when('purchase_count = 0', message) }}
 {%- endmacro %}
 
 {% macro duckdb__fail_when(condition, message) -%}
-    case when {{ condition }} then error({{ sql_string_literal(message) }}) is null else false end
+    case when {{ condition }} then error({{ message }}) is null else false end
 {%- endmacro %}
 
 {% macro spark__fail_when(condition, message) -%}
-    case when {{ condition }} then raise_error({{ sql_string_literal(message) }}) is null else false end
+    case when {{ condition }} then raise_error({{ message }}) is null else false end
 {%- endmacro %}

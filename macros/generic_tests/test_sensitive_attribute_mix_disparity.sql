@@ -21,7 +21,10 @@
     customers (group size x base share, default 5, the usual rule for a chi-square cell).
     Values in ignored_values (default 'unknown': missing data, not a group of people) are skipped.
     Defaults of the threshold: var fairness_max_disparity_ratio. -#}
-{% test sensitive_attribute_mix_disparity(model, group_column, customer_attributes=none, attributes=['gender', 'age_band'], size_column='segment_size', max_disparity_ratio=none, min_group_customers=none, min_expected_customers=5, ignored_values=['unknown']) %}
+{% test sensitive_attribute_mix_disparity(model, group_column, customer_attributes=none, attributes=none, size_column='segment_size', max_disparity_ratio=none, min_group_customers=none, min_expected_customers=5, ignored_values=['unknown']) %}
+{#- attributes (with customer_attributes): default gender, age band and the declared sensitive
+    customer attributes (macro fairness_attributes). -#}
+{%- set attributes = attributes if attributes is not none else fairness_attributes() -%}
 {%- set max_ratio = (max_disparity_ratio | string) if max_disparity_ratio is not none else validated_number_var('fairness_max_disparity_ratio', minimum=1) -%}
 {%- set min_group = (min_group_customers | string) if min_group_customers is not none else validated_number_var('fairness_min_group_customers', minimum=1, whole=true) -%}
 {%- for setting in [max_ratio, min_group, min_expected_customers | string] -%}

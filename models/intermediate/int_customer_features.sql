@@ -1,5 +1,6 @@
 {#- The feature table the segmentation works on: features at as_of_date. One row per customer
-    with at least one completed purchase before as_of_date (the eligible customers). -#}
+    with at least one completed purchase before as_of_date (the eligible customers). The shop's
+    declared customer attributes (var customer_attributes) come last. -#}
 with
 
 features_by_cutoff as (
@@ -42,6 +43,9 @@ final as (
         features_by_cutoff.country,
         features_by_cutoff.acquisition_channel,
         features_by_cutoff.first_order_date,
+        {%- for attribute in customer_attributes() %}
+        features_by_cutoff.{{ adapter.quote(attribute.column) }},
+        {%- endfor %}
         features_by_cutoff.last_order_date
     from features_by_cutoff
     inner join run_date

@@ -1,7 +1,11 @@
 {#- The wide feature table at every feature cutoff: one row per cutoff and customer with at least
     one completed purchase before the cutoff. Behaviour features are 0 for a customer who has none
     of that behaviour, and null for
-    everyone when the input they come from is absent or empty (the model then leaves them out). -#}
+    everyone when the input they come from is absent or empty (the model then leaves them out).
+    The shop's declared customer attributes (var customer_attributes) come last: 'unknown' for a
+    customer without a customer row (categorical and banded ones), null for a numeric one. -#}
+{%- set attributes = customer_attributes() -%}
+
 with
 
 rfm as (
@@ -74,6 +78,11 @@ final as (
         coalesce(demographics.age_band, 'unknown') as age_band,
         coalesce(demographics.country, 'unknown') as country,
         coalesce(demographics.acquisition_channel, 'unknown') as acquisition_channel,
+        {%- for attribute in attributes %}
+        {%- set attribute_value = 'demographics.' ~ adapter.quote(attribute.column) %}
+        {{ "coalesce(" ~ attribute_value ~ ", 'unknown')" if attribute.is_categorical else attribute_value }}
+            as {{ adapter.quote(attribute.column) }},
+        {%- endfor %}
         rfm.first_order_date,
         rfm.last_order_date
     from rfm

@@ -33,7 +33,6 @@ purchased_lines as (
         purchases.customer_id,
         -- A line whose product is not in the catalogue still counts, in category 'unknown'.
         coalesce(products.category, 'unknown') as category,
-        order_items.gross_amount,
         order_items.discount_amount,
         order_items.net_amount
     from order_items
@@ -52,7 +51,6 @@ per_category as (
         cutoff_date,
         customer_id,
         category,
-        sum(gross_amount) as category_gross_spend,
         sum(discount_amount) as category_discount_spend,
         sum(net_amount) as category_spend
     from purchased_lines
@@ -85,7 +83,6 @@ per_customer as (
         cutoff_date,
         customer_id,
         count(*) as category_diversity,
-        sum(category_gross_spend) as gross_item_spend,
         sum(category_discount_spend) as discount_spend,
         sum(category_spend) as net_item_spend
     from per_category
@@ -104,9 +101,13 @@ final as (
             when per_customer.net_item_spend > 0
                 then cast(top_category.top_category_spend as {{ type_double() }}) / per_customer.net_item_spend
         end as top_category_share,
+        -- Discount per amount before discounts, that is paid + discounted: in [0, 1] whenever
+        -- neither is negative (staging guarantees both), whichever way the unit price was given
+        -- and however the line amounts were rounded to cents.
         case
-            when per_customer.gross_item_spend > 0
-                then cast(per_customer.discount_spend as {{ type_double() }}) / per_customer.gross_item_spend
+            when per_customer.net_item_spend + per_customer.discount_spend > 0
+                then cast(per_customer.discount_spend as {{ type_double() }})
+                    / (per_customer.net_item_spend + per_customer.discount_spend)
         end as discount_share
     from per_customer
     inner join top_category

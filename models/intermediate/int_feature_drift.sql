@@ -5,7 +5,7 @@
     (now - then) * ln(now / then), with shares floored at 0.0001 so an empty bin does not give an
     infinite index. customer_segmentation.model_choice judges a stored model the same way before
     it is kept. Grain: one row per feature. -#}
-{%- set features = var('clustering_numeric_features') -%}
+{%- set features = drift_features() -%}
 {%- set bins = 10 -%}
 
 with
@@ -16,11 +16,11 @@ features as (
 
 ),
 
--- Only the clustering features: a reference may hold others.
+-- Only the clustering features: a reference may hold others ('' keeps the list valid when empty).
 reference as (
 
     select * from {{ ref('segment_model_drift_reference') }}
-    where feature in ({% for feature in features %}'{{ feature }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    where feature in ({% for feature in features %}'{{ feature }}', {% endfor %}'')
 
 ),
 

@@ -2,7 +2,7 @@
     model fitted in this run stores (record type drift_reference) and later runs are compared
     with (int_feature_drift): the upper edges of the deciles 1 to 9 and the customers in each bin
     (bin 0: missing values; bin 10: above every edge). Grain: one row per feature and bin. -#}
-{%- set features = var('clustering_numeric_features') -%}
+{%- set features = drift_features() -%}
 {%- set bins = 10 -%}
 
 with

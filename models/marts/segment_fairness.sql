@@ -1,7 +1,8 @@
-{#- How each segment's mix of gender and age band compares with the whole customer base: the
-    input to a fairness review of campaigns aimed at segments. One row per segment, attribute and
-    attribute value present in the base. The sensitive attributes are not clustering features
-    by default; this mart shows how far segments follow them anyway. -#}
+{#- How each segment's mix of gender, age band and the shop's customer attributes declared
+    sensitive (var customer_attributes) compares with the whole customer base: the input to a
+    fairness review of campaigns aimed at segments. One row per segment, attribute and attribute
+    value present in the base. The sensitive attributes are not clustering features by default;
+    this mart shows how far segments follow them anyway. -#}
 with
 
 segment_members as (
@@ -16,7 +17,7 @@ mix as (
         members=ref('customer_segments'),
         group_column='segment_id',
         customer_attributes=ref('int_customer_features'),
-        attributes=['gender', 'age_band']) }}
+        attributes=fairness_attributes()) }}
 
 ),
 

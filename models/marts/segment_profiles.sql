@@ -28,6 +28,9 @@ final as (
         profiles.overall_stddev,
         profiles.z_score,
         profiles.is_defined_for_segment,
+        profiles.source_column,
+        profiles.is_customer_attribute,
+        profiles.is_sensitive,
         row_number() over (
             partition by profiles.segment_id
             order by

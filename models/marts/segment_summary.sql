@@ -54,7 +54,10 @@ ranked_profiles as (
             partition by segment_id order by abs(z_score) desc, feature
         ) as importance_rank
     from profiles
-    where z_score is not null and is_defined_for_segment
+    -- A segment is described by what its customers do and the attributes the shop may act on,
+    -- never by a sensitive attribute (README, "Customer attributes"), nor by a feature most of
+    -- it has no value for.
+    where z_score is not null and not is_sensitive and is_defined_for_segment
 
 ),
 

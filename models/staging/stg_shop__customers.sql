@@ -18,6 +18,9 @@ kept as (
         full_name,
         birth_date,
         has_invalid_birth_date,
+        {%- for attribute in customer_attributes() %}
+        {{ adapter.quote(attribute.name) }},
+        {%- endfor %}
         signup_at
     from checked
     where rejection_reason is null

@@ -19,7 +19,11 @@ rejected as (
         raw_city,
         raw_acquisition_channel,
         raw_email,
-        raw_full_name
+        raw_full_name,
+        {%- for attribute in customer_attributes() %}
+        {{ adapter.quote('raw_' ~ attribute.name) }},
+        {%- endfor %}
+        rejected_attribute
     from checked
     where rejection_reason is not null
 

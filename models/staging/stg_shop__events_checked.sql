@@ -6,9 +6,10 @@
     compare above any number on DuckDB, Spark and Postgres, so they land here too). -#}
 {%- set max_event_duration_seconds = 86400 -%}
 {%- set raw_columns = ['raw_customer_id', 'raw_session_id', 'raw_event_at', 'raw_event_type', 'raw_product_id', 'raw_duration_seconds'] -%}
-{#- The rules have no settings: the version changes only with this model's SQL, which needs
-    --full-refresh like any incremental model. -#}
-{%- set rules_version = "'1'" -%}
+{#- The rules have no settings: the version changes with this model's SQL (2: customer ids shaped
+    like e-mail addresses are refused), so that a warehouse staged under other rules is
+    re-staged. -#}
+{%- set rules_version = "'2'" -%}
 
 with
 
@@ -121,6 +122,7 @@ validated as (
         *,
         case
             when customer_id is null then 'missing_customer_id'
+            when {{ looks_like_email('customer_id') }} then 'personal_data_in_customer_id'
             when session_id is null then 'missing_session_id'
             when event_at is null then 'missing_or_unparseable_event_at'
             when cast(event_at as date) > current_date then 'future_event_at'

@@ -3,9 +3,16 @@
     This is the largest table staging writes (tens of millions of lines), and writing text is
     what costs: the key is stored as its two numbers (the views stg_shop__order_items and
     stg_shop__order_items_rejected spell it as text), and the raw text of a line is stored only
-    when the line is rejected (a kept line's values are its typed columns). -#}
+    when the line is rejected (a kept line's values are its typed columns).
+    The discount may not exceed what the line is worth before it (quantity x unit price), unless
+    var unit_price_after_discount says the unit price is what was paid: every downstream share of
+    spend (discount share, category shares) assumes that no line is worth less than nothing. -#}
 {%- set order_items_input = shop_input('order_items') -%}
 {%- set max_order_amount = validated_number_var('max_order_amount', minimum=1) -%}
+{#- With the unit price after the discount, the line was worth quantity x unit price + discount:
+    the discount can never exceed that. -#}
+{%- set discount_exceeds_line_amount = 'false' if validated_boolean_var('unit_price_after_discount')
+    else 'typed.discount_amount > typed.quantity * typed.unit_price' -%}
 {%- set raw_columns = ['raw_order_id', 'raw_product_id', 'raw_quantity', 'raw_unit_price', 'raw_discount_amount'] -%}
 
 with
@@ -73,6 +80,7 @@ validated as (
                 > {{ max_order_amount }}
                 or typed.discount_amount > {{ max_order_amount }}
                 then 'implausible_line_amount'
+            when {{ discount_exceeds_line_amount }} then 'discount_exceeds_line_amount'
             when staged_orders.order_id is null then 'order_not_staged'
         end as rejection_reason
     from typed

@@ -21,7 +21,8 @@
         {%- do status_spellings.append(row[0] ~ '=' ~ row[1]) -%}
     {%- endfor -%}
 {%- endif -%}
-{%- set rules_version = "'" ~ local_md5([max_order_amount, earliest_order_date, status_spellings | join(',')] | join('|')) ~ "'" -%}
+{#- rules revision 2: ids shaped like e-mail addresses are refused (personal_data_in_*). -#}
+{%- set rules_version = "'" ~ local_md5(['rules 2', max_order_amount, earliest_order_date, status_spellings | join(',')] | join('|')) ~ "'" -%}
 
 with
 
@@ -97,6 +98,9 @@ validated as (
         case
             when order_id is null then 'missing_order_id'
             when customer_id is null then 'missing_customer_id'
+            -- Ids leave staging: one shaped like an e-mail address would carry personal data.
+            when {{ looks_like_email('order_id') }} then 'personal_data_in_order_id'
+            when {{ looks_like_email('customer_id') }} then 'personal_data_in_customer_id'
             when nullif(trim(raw_ordered_at), '') is null then 'missing_ordered_at'
             when ordered_at is null then 'unparseable_ordered_at'
             -- Dated after the day of the build: a clock or export error, not an order yet.

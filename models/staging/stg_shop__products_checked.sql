@@ -34,6 +34,8 @@ validated as (
         *,
         case
             when product_id is null then 'missing_product_id'
+            -- The category leaves staging (top category, recommendations).
+            when {{ looks_like_email('category') }} then 'personal_data_in_category'
             when nullif(trim(raw_list_price), '') is not null and list_price is null
                 then 'unparseable_list_price'
             when list_price < 0 then 'negative_list_price'

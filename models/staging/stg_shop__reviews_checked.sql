@@ -39,6 +39,7 @@ validated as (
         *,
         case
             when customer_id is null then 'missing_customer_id'
+            when {{ looks_like_email('customer_id') }} then 'personal_data_in_customer_id'
             when parsed_rating is null then 'missing_or_unparseable_rating'
             when parsed_rating not in (1, 2, 3, 4, 5) then 'rating_out_of_range'
             when reviewed_at is null then 'missing_or_unparseable_reviewed_at'

@@ -1645,16 +1645,38 @@ def _group_label(group: str) -> str:
     if group.endswith("_plus"):
         return group[: -len("_plus")] + "+"
     first, _, second = group.partition("_")
-    if first.isdigit() and second.isdigit():
+    if _number(first) is not None and _number(second) is not None:
         return f"{first}\u2013{second}"
     return group.replace("_", " " if group.startswith("under_") else "-")
 
 
-def _group_order(attribute: str, group: str) -> tuple[int, int, str]:
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _band_start(group: str) -> float | None:
+    """Where a band of a numeric attribute starts ('under_25000', '25000_50000',
+    '100000_plus', as the pipeline names them), or None for any other value."""
+    if group.startswith("under_") and _number(group[len("under_") :]) is not None:
+        return -math.inf
+    first, _, second = group.partition("_")
+    if _number(first) is not None and (second == "plus" or _number(second) is not None):
+        return _number(first)
+    return None
+
+
+def _group_order(attribute: str, group: str) -> tuple[int, float, str]:
     if group.lower() == "unknown":
         return (2, 0, group)
     if attribute == "age_band" and group in AGE_BAND_ORDER:
         return (0, AGE_BAND_ORDER.index(group), group)
+    # Bands of a numeric attribute in numeric order, not alphabetical ('100000_plus' last).
+    start = _band_start(group)
+    if start is not None:
+        return (0, start, group)
     return (1, 0, group)
 
 

@@ -86,6 +86,12 @@ ORDER_CASES: list[tuple[dict, str | None]] = [
     ({"order_id": "  ", "customer_id": "case-c-blank-order-id"}, "missing_order_id"),
     ({"order_id": "case-o-no-customer", "customer_id": None}, "missing_customer_id"),
     ({"order_id": "case-o-blank-customer", "customer_id": "   "}, "missing_customer_id"),
+    # Ids leave staging: shaped like an e-mail address, they would carry personal data.
+    ({"order_id": "case-o-jane@example.com"}, "personal_data_in_order_id"),
+    (
+        {"order_id": "case-o-email-customer", "customer_id": "case-jane@example.com"},
+        "personal_data_in_customer_id",
+    ),
     ({"order_id": "case-o-no-date", "ordered_at": None}, "missing_ordered_at"),
     ({"order_id": "case-o-feb-30", "ordered_at": "2026-02-30"}, "unparseable_ordered_at"),
     ({"order_id": "case-o-yesterday", "ordered_at": "yesterday"}, "unparseable_ordered_at"),
@@ -131,6 +137,12 @@ ORDER_DEFAULTS = {
 CUSTOMER_CASES: list[tuple[dict, str | None]] = [
     ({"customer_id": None, "full_name": "case-no-id"}, "missing_customer_id"),
     ({"customer_id": "  ", "full_name": "case-blank-id"}, "missing_customer_id"),
+    ({"customer_id": "case-jo@example.com"}, "personal_data_in_customer_id"),
+    ({"customer_id": "case-cust-country", "country": "Jo@Example.com"}, "personal_data_in_country"),
+    (
+        {"customer_id": "case-cust-channel", "acquisition_channel": "via jo@example.com"},
+        "personal_data_in_acquisition_channel",
+    ),
     ({"customer_id": "case-cust-twice"}, None),
     ({"customer_id": "case-cust-twice"}, "duplicate_row"),
     ({"customer_id": "case-cust-conflict", "signup_at": "2024-01-01"}, None),
@@ -179,6 +191,12 @@ ORDER_ITEM_CASES: list[tuple[dict, str | None]] = [
     ({"quantity": "1000", "unit_price": "5000.00"}, "implausible_line_amount"),
     ({"quantity": "2000000000", "unit_price": "99999999999999.9999"}, "implausible_line_amount"),
     ({"discount_amount": "2000000"}, "implausible_line_amount"),
+    # The export's unit price was after the discount: the line would be worth less than nothing.
+    (
+        {"quantity": "2", "unit_price": "3.00", "discount_amount": "6.01"},
+        "discount_exceeds_line_amount",
+    ),
+    ({"quantity": "2", "unit_price": "3.00", "discount_amount": "6.00"}, None),  # free: kept
     ({"product_id": "case-p-🎁"}, None),
     ({"discount_amount": None}, None),
     ({}, None),
@@ -196,6 +214,7 @@ PRODUCT_CASES: list[tuple[dict, str | None]] = [
     ({"product_id": None, "brand": "case-brand-no-id"}, "missing_product_id"),
     ({"product_id": "case-p-price-abc", "list_price": "abc"}, "unparseable_list_price"),
     ({"product_id": "case-p-negative", "list_price": "-5"}, "negative_list_price"),
+    ({"product_id": "case-p-email", "category": "deals@example.com"}, "personal_data_in_category"),
     ({"product_id": "case-p-1"}, None),
     ({"product_id": "case-p-1"}, "duplicate_row"),
     ({"product_id": "case-p-two-brands", "brand": "Acme"}, None),
@@ -207,6 +226,7 @@ PRODUCT_DEFAULTS = {"product_id": None, "category": "Toys", "brand": "Acme", "li
 EVENT_CASES: list[tuple[dict, str | None]] = [
     ({"customer_id": None, "session_id": "case-s-anonymous"}, "missing_customer_id"),
     ({"session_id": None}, "missing_session_id"),
+    ({"customer_id": "case-e@example.com"}, "personal_data_in_customer_id"),
     ({"event_at": "not a time"}, "missing_or_unparseable_event_at"),
     ({"event_at": FUTURE_DATE}, "future_event_at"),
     ({"event_type": "teleport"}, "unknown_event_type"),
@@ -231,6 +251,7 @@ EVENT_DEFAULTS = {
 EMOJI_REVIEW = "👍🏽 Loved it — ça marche, 10/10 😀"
 REVIEW_CASES: list[tuple[dict, str | None]] = [
     ({"customer_id": None, "product_id": "case-p-anonymous"}, "missing_customer_id"),
+    ({"customer_id": "case-r@example.com"}, "personal_data_in_customer_id"),
     ({"rating": "five"}, "missing_or_unparseable_rating"),
     ({"rating": "6"}, "rating_out_of_range"),
     ({"rating": "4.5"}, "rating_out_of_range"),
@@ -1244,12 +1265,18 @@ VALID_DATES = st.dates(min_value=date(1990, 1, 2), max_value=TODAY - timedelta(d
 ORDER_VALUES = {
     "order_id": st.one_of(
         tagged("ok", st.sampled_from(["1", "2", " 2 ", "3"])),
-        tagged("ok", st.text(min_size=1, max_size=6).map(lambda s: "o" + s)),
+        tagged("ok", st.text(min_size=1, max_size=6).map(lambda s: "o" + s.replace("@", ""))),
         tagged("missing", MISSING),
+        tagged("email", st.sampled_from(["jo@example.com", " o-1 ann.lee@shop.co.uk"])),
     ),
     "customer_id": st.one_of(
-        tagged("ok", st.sampled_from(["c1", "c2"]) | st.text(max_size=6).map(lambda s: "c" + s)),
+        tagged(
+            "ok",
+            st.sampled_from(["c1", "c2", "c@1"])
+            | st.text(max_size=6).map(lambda s: "c" + s.replace("@", "")),
+        ),
         tagged("missing", MISSING),
+        tagged("email", st.sampled_from(["c1@example.com", "Jo.Ng@Shop.io "])),
     ),
     "ordered_at": st.one_of(
         tagged("ok", VALID_DATES.map(str)),
@@ -1319,6 +1346,8 @@ ORDER_VALUES = {
 ORDER_RULES = [
     ("order_id", "missing", "missing_order_id"),
     ("customer_id", "missing", "missing_customer_id"),
+    ("order_id", "email", "personal_data_in_order_id"),
+    ("customer_id", "email", "personal_data_in_customer_id"),
     ("ordered_at", "missing", "missing_ordered_at"),
     ("ordered_at", "garbage", "unparseable_ordered_at"),
     ("ordered_at", "future", "future_ordered_at"),

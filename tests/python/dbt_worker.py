@@ -1,0 +1,149 @@
+"""A dbt process that parses the project once and then runs one command after another.
+
+dbt spends seconds parsing the project before every command. Tests that build many small shops
+(the property test of tests/python/test_build_invariants.py) send each command to one worker
+process that keeps the parsed manifest (dbtRunner(manifest=...)), so only the first command
+pays for the parse. Vars that node configs read at parse time (the segmentation settings) keep
+the values of the parse; vars read by the SQL (raw_data_path, as_of_date, customer_attributes)
+may change from one command to the next.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from conftest import REPO_ROOT
+
+WAREHOUSE_FILE = "warehouse.duckdb"
+
+_WORKER = r"""
+import json, os, sys, time
+from dbt.cli.main import dbtRunner
+
+replies = os.fdopen(int(sys.argv[1]), "w")
+base_environment = dict(os.environ)
+manifest = None
+for line in sys.stdin:
+    request = json.loads(line)
+    os.environ.clear()
+    os.environ.update(base_environment)
+    os.environ.update(request.get("env", {}))
+    messages = []
+    runner = dbtRunner(manifest=manifest, callbacks=[lambda e: messages.append(e.info.msg)])
+    started = time.perf_counter()
+    try:
+        outcome = runner.invoke(request["args"])
+    except BaseException as error:  # report it; the next request still runs
+        reply = {"success": False, "output": repr(error), "nodes": {}, "seconds": 0}
+        print(json.dumps(reply), file=replies, flush=True)
+        continue
+    if request["args"][0] == "parse" and outcome.success:
+        manifest = outcome.result
+    # dbt-duckdb keeps its DuckDB instance open in a class attribute after the command: close it,
+    # so that the caller can open the warehouse file between commands.
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
+    nodes = {}
+    for result in getattr(outcome.result, "results", None) or []:
+        node = result.node
+        metadata = getattr(node, "test_metadata", None)
+        nodes[node.unique_id] = {
+            "name": node.name,
+            "resource_type": str(node.resource_type),
+            "status": str(result.status),
+            "failures": result.failures,
+            "message": str(result.message or ""),
+            "attached_node": getattr(node, "attached_node", None),
+            "test_name": metadata.name if metadata else None,
+        }
+    reply = {
+        "success": outcome.success,
+        "seconds": round(time.perf_counter() - started, 2),
+        "output": "\n".join(str(m) for m in messages) + "\n" + str(outcome.exception or ""),
+        "nodes": nodes,
+    }
+    print(json.dumps(reply), file=replies, flush=True)
+"""
+
+
+@dataclass(frozen=True)
+class DbtResult:
+    """One dbt command's outcome: success, log text and each node's status."""
+
+    success: bool
+    seconds: float
+    output: str
+    nodes: dict[str, dict]
+
+    def problems(self) -> dict[str, str]:
+        """Nodes that did not pass (a warning passes), by name, with dbt's message."""
+        return {
+            node["name"]: f"{node['status']}: {node['message']}"
+            for node in self.nodes.values()
+            if node["status"] not in ("pass", "success", "warn", "no-op", "skipped")
+        }
+
+
+class DbtWorker:
+    """A long-lived dbt process: start() parses with the given vars, run() sends a command."""
+
+    def __init__(self, work_dir: Path, parse_vars: dict):
+        self.work_dir = work_dir
+        self.common = [
+            "--target-path",
+            str(work_dir / "target"),
+            "--log-path",
+            str(work_dir / "logs"),
+        ]
+        # Replies come through a pipe of their own: dbt and the Python models print to stdout.
+        read_end, write_end = os.pipe()
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _WORKER, str(write_end)],
+            pass_fds=(write_end,),
+            cwd=REPO_ROOT,
+            env={
+                **os.environ,
+                "DBT_PROFILES_DIR": str(REPO_ROOT),
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            },
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        os.close(write_end)
+        self.replies = os.fdopen(read_end)
+        (work_dir / "parse").mkdir(parents=True, exist_ok=True)
+        parsed = self.run(["parse"], parse_vars, work_dir / "parse" / WAREHOUSE_FILE)
+        if not parsed.success:
+            self.close()
+            raise RuntimeError(f"dbt parse failed:\n{parsed.output[-3000:]}")
+
+    def run(self, args: list[str], variables: dict, database: Path) -> DbtResult:
+        """Run one dbt command with these vars against this DuckDB file, which must be named
+        WAREHOUSE_FILE: the parsed manifest names the database after the file."""
+        assert database.name == WAREHOUSE_FILE, database
+        request = {
+            "args": [*args, "--vars", json.dumps(variables), *self.common],
+            "env": {"DBT_DUCKDB_PATH": str(database)},
+        }
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        line = self.replies.readline()
+        if not line:
+            raise RuntimeError(f"the dbt worker stopped (exit code {self.process.poll()})")
+        return DbtResult(**json.loads(line))
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=60)
+        self.replies.close()
