@@ -29,9 +29,13 @@ def model(dbt, session):
         return current
     previous = PreviousModel.from_artifacts(current) if current is not None else None
     training_sample = to_pandas(dbt.ref("int_customer_features_training_sample"))
+    # Features and outcomes one horizon back: they weight the features and judge every k.
+    labelled = to_pandas(dbt.ref("int_segment_validation_sample"))
     as_of_date = to_pandas(dbt.ref("int_as_of_date"))["as_of_date"].iloc[0]
     # The fit runs on a bounded sample; a set thread count avoids oversubscribing the cores
     # DuckDB and other processes share (var segmentation_threads).
     with threadpool_limits(limits=int(dbt.config.get("segmentation_threads"))):
-        fitted = fit_segmentation(training_sample, settings, as_of_date, previous=previous)
+        fitted = fit_segmentation(
+            training_sample, settings, as_of_date, previous=previous, labelled=labelled
+        )
     return fitted.artifacts()

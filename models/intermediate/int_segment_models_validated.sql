@@ -1,0 +1,119 @@
+{#- Per model of the registry: how its segments (the chosen k) did on the time hold-out against
+    the RFM grid and recency quartiles, and the verdict. The segments beat the grid when both
+    their churn eta² and spend eta² are at least (1 + var segment_validation_min_improvement)
+    times the grid's; beats_rfm_grid is null when the hold-out could not be measured, and the
+    verdict then says why (the model's validation_status). Read by marts.segment_models,
+    marts.segment_validation and the line every build ends with. Grain: one row per model. -#}
+{%- set min_improvement = validated_number_var('segment_validation_min_improvement', minimum=0) %}
+with
+
+history as (
+
+    select * from {{ ref('segment_model_history') }}
+
+),
+
+windows as (
+
+    select
+        model_id,
+        max(case when metric = 'validation_status' then text_value end) as validation_status,
+        cast(max(case when metric = 'validation_cutoff_date' then text_value end) as date) as validation_cutoff_date,
+        cast(max(case when metric = 'validation_outcome_end_date' then text_value end) as date) as outcome_end_date,
+        cast(max(case when metric = 'validation_customers' then value end) as {{ dbt.type_int() }}) as validation_customers,
+        cast(max(case when metric = 'k' and record_type = 'metric' then value end) as {{ dbt.type_int() }}) as chosen_k
+    from history
+    where record_type in ('parameter', 'metric')
+    group by model_id
+
+),
+
+figures as (
+
+    select
+        history.model_id,
+        {%- for method, prefix in [('segments', 'segments'), ('rfm_grid', 'rfm_grid'), ('recency_quartiles', 'recency_quartiles')] %}
+        {%- for metric in ['churn_eta_squared', 'spend_eta_squared'] %}
+        max(
+            case
+                when history.text_value = '{{ method }}' and history.metric = '{{ metric }}'
+                    {%- if method == 'segments' %} and history.k = windows.chosen_k{% endif %}
+                    then history.value
+            end
+        ) as {{ prefix }}_{{ metric }}{% if not loop.last or method != 'recency_quartiles' %},{% endif %}
+        {%- endfor %}
+        {%- endfor %}
+    from history
+    inner join windows
+        on history.model_id = windows.model_id
+    where history.record_type = 'validation'
+    group by history.model_id
+
+),
+
+compared as (
+
+    select
+        windows.model_id,
+        windows.validation_status,
+        windows.validation_cutoff_date,
+        windows.outcome_end_date,
+        {{ dbt.datediff('windows.validation_cutoff_date', 'windows.outcome_end_date', 'day') }} as horizon_days,
+        windows.validation_customers,
+        windows.chosen_k,
+        figures.segments_churn_eta_squared,
+        figures.segments_spend_eta_squared,
+        figures.rfm_grid_churn_eta_squared,
+        figures.rfm_grid_spend_eta_squared,
+        figures.recency_quartiles_churn_eta_squared,
+        figures.recency_quartiles_spend_eta_squared,
+        case when figures.rfm_grid_churn_eta_squared > 0
+                then figures.segments_churn_eta_squared / figures.rfm_grid_churn_eta_squared - 1
+        end as churn_improvement_over_rfm_grid,
+        case when figures.rfm_grid_spend_eta_squared > 0
+                then figures.segments_spend_eta_squared / figures.rfm_grid_spend_eta_squared - 1
+        end as spend_improvement_over_rfm_grid
+    from windows
+    left join figures
+        on windows.model_id = figures.model_id
+
+),
+
+judged as (
+
+    select
+        compared.*,
+        case
+            when churn_improvement_over_rfm_grid is null or spend_improvement_over_rfm_grid is null then null
+            else
+                churn_improvement_over_rfm_grid >= {{ min_improvement }}
+                and spend_improvement_over_rfm_grid >= {{ min_improvement }}
+        end as beats_rfm_grid
+    from compared
+
+),
+
+final as (
+
+    select
+        judged.*,
+        case
+            when beats_rfm_grid is null
+                then 'not compared with the RFM grid: ' || coalesce(validation_status, 'no hold-out figures')
+            else
+                case when beats_rfm_grid then 'the segments beat' else 'the segments do NOT beat' end
+                || ' the RFM grid by ' || {{ format_fixed('100 * ' ~ min_improvement, 0) }} || '% on both outcomes:'
+                || ' churn eta² ' || {{ format_fixed('segments_churn_eta_squared', 3) }}
+                || ' vs ' || {{ format_fixed('rfm_grid_churn_eta_squared', 3) }}
+                || ' (' || case when churn_improvement_over_rfm_grid >= 0 then '+' else '' end
+                || {{ format_fixed('100 * churn_improvement_over_rfm_grid', 0) }} || '%)'
+                || ', spend eta² ' || {{ format_fixed('segments_spend_eta_squared', 3) }}
+                || ' vs ' || {{ format_fixed('rfm_grid_spend_eta_squared', 3) }}
+                || ' (' || case when spend_improvement_over_rfm_grid >= 0 then '+' else '' end
+                || {{ format_fixed('100 * spend_improvement_over_rfm_grid', 0) }} || '%)'
+        end as verdict
+    from judged
+
+)
+
+select * from final
