@@ -1,5 +1,6 @@
 {#- on-run-end: says in plain words, at the end of every build, whether the segments still fit
-    today's customers (the latest row of marts.segment_monitoring). -#}
+    today's customers (the latest row of marts.segment_monitoring), and whether they predict
+    next-period churn and spend better than the RFM grid (marts.segment_models). -#}
 {% macro log_monitoring_status() %}
     {%- if not execute or flags.WHICH not in ('build', 'run') -%}
         {{ return('') }}
@@ -18,5 +19,14 @@
         {%- endif -%}
         {%- do log(message, info=true) -%}
     {%- endfor -%}
+    {#- And whether the current segments predict better than the RFM grid (marts.segment_validation). -#}
+    {%- set registry = adapter.get_relation(database=target.database, schema='marts', identifier='segment_models') -%}
+    {%- if registry is not none -%}
+        {%- set validation = run_query(
+            "select model_id, validation_verdict from " ~ registry ~ " where is_current") -%}
+        {%- for row in validation.rows -%}
+            {%- do log("segment validation of " ~ row[0] ~ ": " ~ row[1], info=true) -%}
+        {%- endfor -%}
+    {%- endif -%}
     {{ return('') }}
 {% endmacro %}

@@ -9,6 +9,46 @@
     The list of model dimensions is read from segment_model_scaling when the model is compiled
     (its upstream Python model has already run by then); the scaling parameters and centroids
     themselves are joined at run time. Ties go to the lower segment id. -#}
+{%- if var('segmentation_algorithm') == 'rfm_grid' %}
+{#- rfm_grid: the customer's label in the classic RFM grid at as_of_date (int_customers_rfm_scored;
+    segment_model_fit_rfm_grid). There is no centre, so no distance. #}
+with
+
+run_date as (
+
+    select as_of_date from {{ ref('int_as_of_date') }}
+
+),
+
+scored as (
+
+    select scored.*
+    from {{ ref('int_customers_rfm_scored') }} as scored
+    inner join run_date
+        on scored.cutoff_date = run_date.as_of_date
+
+),
+
+model as (
+
+    select distinct model_id from {{ ref('segment_model_segments') }}
+
+),
+
+final as (
+
+    select
+        scored.customer_id,
+        model.model_id,
+        scored.rfm_segment_id as segment_id,
+        cast(null as {{ type_double() }}) as distance_to_centroid
+    from scored
+    cross join model
+
+)
+
+select * from final
+{%- else %}
 {%- set dimensions = [] -%}
 {%- if execute -%}
     {%- set scaling_relation = load_relation(ref('segment_model_scaling')) -%}
@@ -194,3 +234,4 @@ final as (
 )
 
 select * from final
+{%- endif %}

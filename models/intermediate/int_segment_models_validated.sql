@@ -2,7 +2,8 @@
     the RFM grid and recency quartiles, and the verdict. The segments beat the grid when both
     their churn eta² and spend eta² are at least (1 + var segment_validation_min_improvement)
     times the grid's; beats_rfm_grid is null when the hold-out could not be measured, and the
-    verdict then says why (the model's validation_status). Read by marts.segment_models,
+    verdict then says why (the model's validation_status), or, for segmentation_algorithm
+    rfm_grid, that the segments are the grid. Read by marts.segment_models,
     marts.segment_validation and the line every build ends with. Grain: one row per model. -#}
 {%- set min_improvement = validated_number_var('segment_validation_min_improvement', minimum=0) %}
 with
@@ -21,10 +22,29 @@ windows as (
         cast(max(case when metric = 'validation_cutoff_date' then text_value end) as date) as validation_cutoff_date,
         cast(max(case when metric = 'validation_outcome_end_date' then text_value end) as date) as outcome_end_date,
         cast(max(case when metric = 'validation_customers' then value end) as {{ dbt.type_int() }}) as validation_customers,
-        cast(max(case when metric = 'k' and record_type = 'metric' then value end) as {{ dbt.type_int() }}) as chosen_k
+        cast(max(case when metric = 'k' and record_type = 'metric' then value end) as {{ dbt.type_int() }}) as chosen_k,
+        max(case when metric = 'algorithm' then replace(text_value, '"', '') end) as algorithm
     from history
     where record_type in ('parameter', 'metric')
     group by model_id
+
+),
+
+{#- The k whose figures stand for the model's segments: the chosen k, or the only k judged (the
+    rfm_grid labels counted on the hold-out, where one label may be empty at as_of_date). #}
+segments_k as (
+
+    select
+        history.model_id,
+        coalesce(
+            max(case when history.k = windows.chosen_k then history.k end),
+            case when count(distinct history.k) = 1 then max(history.k) end
+        ) as segments_k
+    from history
+    inner join windows
+        on history.model_id = windows.model_id
+    where history.record_type = 'validation' and history.text_value = 'segments'
+    group by history.model_id
 
 ),
 
@@ -37,15 +57,15 @@ figures as (
         max(
             case
                 when history.text_value = '{{ method }}' and history.metric = '{{ metric }}'
-                    {%- if method == 'segments' %} and history.k = windows.chosen_k{% endif %}
+                    {%- if method == 'segments' %} and history.k = segments_k.segments_k{% endif %}
                     then history.value
             end
         ) as {{ prefix }}_{{ metric }}{% if not loop.last or method != 'recency_quartiles' %},{% endif %}
         {%- endfor %}
         {%- endfor %}
     from history
-    inner join windows
-        on history.model_id = windows.model_id
+    left join segments_k
+        on history.model_id = segments_k.model_id
     where history.record_type = 'validation'
     group by history.model_id
 
@@ -60,7 +80,9 @@ compared as (
         windows.outcome_end_date,
         {{ dbt.datediff('windows.validation_cutoff_date', 'windows.outcome_end_date', 'day') }} as horizon_days,
         windows.validation_customers,
+        windows.algorithm,
         windows.chosen_k,
+        segments_k.segments_k,
         figures.segments_churn_eta_squared,
         figures.segments_spend_eta_squared,
         figures.rfm_grid_churn_eta_squared,
@@ -76,6 +98,8 @@ compared as (
     from windows
     left join figures
         on windows.model_id = figures.model_id
+    left join segments_k
+        on windows.model_id = segments_k.model_id
 
 ),
 
@@ -84,6 +108,7 @@ judged as (
     select
         compared.*,
         case
+            when algorithm = 'rfm_grid' then null
             when churn_improvement_over_rfm_grid is null or spend_improvement_over_rfm_grid is null then null
             else
                 churn_improvement_over_rfm_grid >= {{ min_improvement }}
@@ -98,6 +123,11 @@ final as (
     select
         judged.*,
         case
+            when algorithm = 'rfm_grid'
+                then 'the segments are the RFM grid (var segmentation_algorithm rfm_grid): churn eta² '
+                || coalesce({{ format_fixed('rfm_grid_churn_eta_squared', 3) }}, 'not measured')
+                || ', spend eta² ' || coalesce({{ format_fixed('rfm_grid_spend_eta_squared', 3) }}, 'not measured')
+                || ' on the hold-out (' || coalesce(validation_status, 'no hold-out figures') || ')'
             when beats_rfm_grid is null
                 then 'not compared with the RFM grid: ' || coalesce(validation_status, 'no hold-out figures')
             else

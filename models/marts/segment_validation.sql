@@ -62,7 +62,7 @@ final as (
         rows_by_method.method,
         case rows_by_method.method when 'segments' then 1 when 'rfm_grid' then 2 else 3 end as method_order,
         rows_by_method.k,
-        rows_by_method.method != 'segments' or rows_by_method.k = validated.chosen_k as is_chosen,
+        rows_by_method.method != 'segments' or coalesce(rows_by_method.k = validated.segments_k, false) as is_chosen,
         rows_by_method.metric,
         rows_by_method.value,
         grid.rfm_grid_value,
