@@ -52,7 +52,7 @@ TODAY_CHARTS = {
     "fairness-gender",
     "fairness-age_band",
 }
-FULL_CHARTS = TODAY_CHARTS | {"scores-bars", "migration-heatmap"}
+FULL_CHARTS = TODAY_CHARTS | {"validation-eta", "scores-bars", "migration-heatmap"}
 HTML_VOID_ELEMENTS = {
     "area",
     "base",

@@ -158,10 +158,7 @@ ranked_rules as (
         end as rule_text,
         cast(rule_texts.support as {{ type_double() }}) as support,
         cast(rule_texts.in_segment as {{ type_double() }}) / segments.customers as coverage,
-        case when rule_texts.support > 0
-                then cast(rule_texts.in_segment as {{ type_double() }}) / rule_texts.support
-            else 0
-        end as rule_precision,
+        cast(rule_texts.in_segment as {{ type_double() }}) / rule_texts.support as rule_precision,
         row_number() over (
             partition by rule_texts.segment_id
             order by rule_texts.in_segment desc, rule_texts.r_high desc, rule_texts.fm_high desc
@@ -169,6 +166,8 @@ ranked_rules as (
     from rule_texts
     inner join segments
         on rule_texts.segment_id = segments.segment_id
+    -- A cell range no customer falls in describes nobody today: not listed.
+    where rule_texts.in_segment > 0
 
 ),
 
