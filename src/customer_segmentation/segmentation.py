@@ -72,7 +72,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from customer_segmentation.algorithms import NOISE, build_clusterer
+from customer_segmentation.algorithms import build_clusterer
 from customer_segmentation.clustering import ClusteringOptions, ClusteringResult, fit_segments
 from customer_segmentation.explain import (
     EXPLANATION_COLUMNS,
@@ -550,8 +550,8 @@ def holdout_validity(
         clusterer = build_clusterer(clustering_options(settings), x, settings.seed, settings.n_init)
         partitions = clusterer.partitions(x, ks)
     for k in ks:
+        # hdbscan's noise rows (label -1) are a group of their own, as the outlier segment is.
         labels = partitions[k].labels if k in partitions else np.zeros(len(x), dtype="int64")
-        labels = np.where(labels == NOISE, -1, labels)
         rows.append({"k": k, **validity_metrics(labels, holdout.churned, holdout.spend)})
     return pd.DataFrame(rows, columns=["k", *VALIDITY_METRICS])
 
