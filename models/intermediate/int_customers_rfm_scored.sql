@@ -34,35 +34,51 @@ edges as (
 
     select
         cutoff_date,
-        {%- for column in ['recency_days', 'frequency', 'monetary'] %}
-        {%- for fraction in [0.2, 0.4, 0.6, 0.8] %}
-        {{ percentile_continuous(column, fraction) }} as {{ column }}_quintile_edge_{{ loop.index }},
-        {%- endfor %}
-        {%- endfor %}
-        {%- for fraction in [0.25, 0.5, 0.75] %}
-        {{ percentile_continuous('recency_days', fraction) }} as recency_days_quartile_edge_{{ loop.index }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
+        {{ percentile_continuous('recency_days', 0.2) }} as recency_days_quintile_edge_1,
+        {{ percentile_continuous('recency_days', 0.4) }} as recency_days_quintile_edge_2,
+        {{ percentile_continuous('recency_days', 0.6) }} as recency_days_quintile_edge_3,
+        {{ percentile_continuous('recency_days', 0.8) }} as recency_days_quintile_edge_4,
+        {{ percentile_continuous('frequency', 0.2) }} as frequency_quintile_edge_1,
+        {{ percentile_continuous('frequency', 0.4) }} as frequency_quintile_edge_2,
+        {{ percentile_continuous('frequency', 0.6) }} as frequency_quintile_edge_3,
+        {{ percentile_continuous('frequency', 0.8) }} as frequency_quintile_edge_4,
+        {{ percentile_continuous('monetary', 0.2) }} as monetary_quintile_edge_1,
+        {{ percentile_continuous('monetary', 0.4) }} as monetary_quintile_edge_2,
+        {{ percentile_continuous('monetary', 0.6) }} as monetary_quintile_edge_3,
+        {{ percentile_continuous('monetary', 0.8) }} as monetary_quintile_edge_4,
+        {{ percentile_continuous('recency_days', 0.25) }} as recency_days_quartile_edge_1,
+        {{ percentile_continuous('recency_days', 0.5) }} as recency_days_quartile_edge_2,
+        {{ percentile_continuous('recency_days', 0.75) }} as recency_days_quartile_edge_3
     from features
     group by cutoff_date
 
 ),
 
-{#- 1 + the number of edges strictly below the value. -#}
+{# 1 + the number of edges strictly below the value. #}
 scored as (
 
     select
         features.cutoff_date,
         features.customer_id,
-        {%- for column, score in [('recency_days', 'recency_rank'), ('frequency', 'frequency_score'), ('monetary', 'monetary_score')] %}
         1
-        {%- for edge in range(1, 5) %}
-        + case when features.{{ column }} > edges.{{ column }}_quintile_edge_{{ edge }} then 1 else 0 end
-        {%- endfor %} as {{ score }},
-        {%- endfor %}
+        + case when features.recency_days > edges.recency_days_quintile_edge_1 then 1 else 0 end
+        + case when features.recency_days > edges.recency_days_quintile_edge_2 then 1 else 0 end
+        + case when features.recency_days > edges.recency_days_quintile_edge_3 then 1 else 0 end
+        + case when features.recency_days > edges.recency_days_quintile_edge_4 then 1 else 0 end as recency_rank,
         1
-        {%- for edge in range(1, 4) %}
-        + case when features.recency_days > edges.recency_days_quartile_edge_{{ edge }} then 1 else 0 end
-        {%- endfor %} as recency_quartile
+        + case when features.frequency > edges.frequency_quintile_edge_1 then 1 else 0 end
+        + case when features.frequency > edges.frequency_quintile_edge_2 then 1 else 0 end
+        + case when features.frequency > edges.frequency_quintile_edge_3 then 1 else 0 end
+        + case when features.frequency > edges.frequency_quintile_edge_4 then 1 else 0 end as frequency_score,
+        1
+        + case when features.monetary > edges.monetary_quintile_edge_1 then 1 else 0 end
+        + case when features.monetary > edges.monetary_quintile_edge_2 then 1 else 0 end
+        + case when features.monetary > edges.monetary_quintile_edge_3 then 1 else 0 end
+        + case when features.monetary > edges.monetary_quintile_edge_4 then 1 else 0 end as monetary_score,
+        1
+        + case when features.recency_days > edges.recency_days_quartile_edge_1 then 1 else 0 end
+        + case when features.recency_days > edges.recency_days_quartile_edge_2 then 1 else 0 end
+        + case when features.recency_days > edges.recency_days_quartile_edge_3 then 1 else 0 end as recency_quartile
     from features
     inner join edges
         on features.cutoff_date = edges.cutoff_date

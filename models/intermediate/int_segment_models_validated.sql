@@ -30,7 +30,7 @@ windows as (
 
 ),
 
-{#- The k whose figures stand for the model's segments: the chosen k, or the only k judged (the
+{# The k whose figures stand for the model's segments: the chosen k, or the only k judged (the
     rfm_grid labels counted on the hold-out, where one label may be empty at as_of_date). #}
 segments_k as (
 
@@ -52,17 +52,12 @@ figures as (
 
     select
         history.model_id,
-        {%- for method, prefix in [('segments', 'segments'), ('rfm_grid', 'rfm_grid'), ('recency_quartiles', 'recency_quartiles')] %}
-        {%- for metric in ['churn_eta_squared', 'spend_eta_squared'] %}
-        max(
-            case
-                when history.text_value = '{{ method }}' and history.metric = '{{ metric }}'
-                    {%- if method == 'segments' %} and history.k = segments_k.segments_k{% endif %}
-                    then history.value
-            end
-        ) as {{ prefix }}_{{ metric }}{% if not loop.last or method != 'recency_quartiles' %},{% endif %}
-        {%- endfor %}
-        {%- endfor %}
+        max(case when history.text_value = 'segments' and history.metric = 'churn_eta_squared' and history.k = segments_k.segments_k then history.value end) as segments_churn_eta_squared,
+        max(case when history.text_value = 'segments' and history.metric = 'spend_eta_squared' and history.k = segments_k.segments_k then history.value end) as segments_spend_eta_squared,
+        max(case when history.text_value = 'rfm_grid' and history.metric = 'churn_eta_squared' then history.value end) as rfm_grid_churn_eta_squared,
+        max(case when history.text_value = 'rfm_grid' and history.metric = 'spend_eta_squared' then history.value end) as rfm_grid_spend_eta_squared,
+        max(case when history.text_value = 'recency_quartiles' and history.metric = 'churn_eta_squared' then history.value end) as recency_quartiles_churn_eta_squared,
+        max(case when history.text_value = 'recency_quartiles' and history.metric = 'spend_eta_squared' then history.value end) as recency_quartiles_spend_eta_squared
     from history
     left join segments_k
         on history.model_id = segments_k.model_id
@@ -124,10 +119,11 @@ final as (
         judged.*,
         case
             when algorithm = 'rfm_grid'
-                then 'the segments are the RFM grid (var segmentation_algorithm rfm_grid): churn eta² '
-                || coalesce({{ format_fixed('rfm_grid_churn_eta_squared', 3) }}, 'not measured')
-                || ', spend eta² ' || coalesce({{ format_fixed('rfm_grid_spend_eta_squared', 3) }}, 'not measured')
-                || ' on the hold-out (' || coalesce(validation_status, 'no hold-out figures') || ')'
+                then
+                    'the segments are the RFM grid (var segmentation_algorithm rfm_grid): churn eta² '
+                    || coalesce({{ format_fixed('rfm_grid_churn_eta_squared', 3) }}, 'not measured')
+                    || ', spend eta² ' || coalesce({{ format_fixed('rfm_grid_spend_eta_squared', 3) }}, 'not measured')
+                    || ' on the hold-out (' || coalesce(validation_status, 'no hold-out figures') || ')'
             when beats_rfm_grid is null
                 then 'not compared with the RFM grid: ' || coalesce(validation_status, 'no hold-out figures')
             else

@@ -31,9 +31,10 @@ validated as (
 
 rows_by_method as (
 
+    {#- "method" is the mart's column name (a keyword to sqlfluff's DuckDB dialect). #}
     select
         model_id,
-        text_value as method,
+        text_value as method,  -- noqa: RF04
         k,
         metric,
         value

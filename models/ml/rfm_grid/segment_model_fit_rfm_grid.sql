@@ -85,7 +85,7 @@ totals as (
 
 ),
 
-{#- A label's cells as rectangles: the recency scores that share one frequency-monetary range. -#}
+{# A label's cells as rectangles: the recency scores that share one frequency-monetary range. #}
 rule_cells as (
 
     select
@@ -119,7 +119,7 @@ rule_support as (
         rules.r_high,
         rules.fm_low,
         rules.fm_high,
-        count(scored.customer_id) as support,
+        count(scored.customer_id) as covered_customers,
         sum(case when scored.rfm_segment_id = rules.segment_id then 1 else 0 end) as in_segment
     from rules
     left join scored
@@ -134,15 +134,20 @@ rule_texts as (
 
     select
         rule_support.*,
-        {%- for column, low, high in [('recency_score', 'r_low', 'r_high'), ('frequency_monetary_score', 'fm_low', 'fm_high')] %}
         case
-            when {{ low }} = 1 and {{ high }} = 5 then null
-            when {{ low }} = {{ high }} then '{{ column }} = ' || cast({{ low }} as {{ dbt.type_string() }})
-            when {{ low }} = 1 then '{{ column }} <= ' || cast({{ high }} as {{ dbt.type_string() }})
-            when {{ high }} = 5 then '{{ column }} >= ' || cast({{ low }} as {{ dbt.type_string() }})
-            else cast({{ low }} as {{ dbt.type_string() }}) || ' <= {{ column }} <= ' || cast({{ high }} as {{ dbt.type_string() }})
-        end as {{ column }}_condition{% if not loop.last %},{% endif %}
-        {%- endfor %}
+            when r_low = 1 and r_high = 5 then null
+            when r_low = r_high then 'recency_score = ' || cast(r_low as {{ dbt.type_string() }})
+            when r_low = 1 then 'recency_score <= ' || cast(r_high as {{ dbt.type_string() }})
+            when r_high = 5 then 'recency_score >= ' || cast(r_low as {{ dbt.type_string() }})
+            else cast(r_low as {{ dbt.type_string() }}) || ' <= recency_score <= ' || cast(r_high as {{ dbt.type_string() }})
+        end as recency_score_condition,
+        case
+            when fm_low = 1 and fm_high = 5 then null
+            when fm_low = fm_high then 'frequency_monetary_score = ' || cast(fm_low as {{ dbt.type_string() }})
+            when fm_low = 1 then 'frequency_monetary_score <= ' || cast(fm_high as {{ dbt.type_string() }})
+            when fm_high = 5 then 'frequency_monetary_score >= ' || cast(fm_low as {{ dbt.type_string() }})
+            else cast(fm_low as {{ dbt.type_string() }}) || ' <= frequency_monetary_score <= ' || cast(fm_high as {{ dbt.type_string() }})
+        end as frequency_monetary_score_condition
     from rule_support
 
 ),
@@ -156,9 +161,9 @@ ranked_rules as (
             when frequency_monetary_score_condition is null then recency_score_condition
             else recency_score_condition || ' and ' || frequency_monetary_score_condition
         end as rule_text,
-        cast(rule_texts.support as {{ type_double() }}) as support,
+        cast(rule_texts.covered_customers as {{ type_double() }}) as covered_customers,
         cast(rule_texts.in_segment as {{ type_double() }}) / segments.customers as coverage,
-        cast(rule_texts.in_segment as {{ type_double() }}) / rule_texts.support as rule_precision,
+        cast(rule_texts.in_segment as {{ type_double() }}) / rule_texts.covered_customers as rule_precision,
         row_number() over (
             partition by rule_texts.segment_id
             order by rule_texts.in_segment desc, rule_texts.r_high desc, rule_texts.fm_high desc
@@ -225,7 +230,7 @@ segment_records as (
 ),
 
 rule_records as (
-    {%- for measure, column in [('coverage', 'coverage'), ('precision', 'rule_precision'), ('support', 'support')] %}
+    {%- for measure, column in [('coverage', 'coverage'), ('precision', 'rule_precision'), ('support', 'covered_customers')] %}
 
         select
             {{ model_artifact_columns(
