@@ -128,7 +128,7 @@ final as (
                 then 'not compared with the RFM grid: ' || coalesce(validation_status, 'no hold-out figures')
             else
                 case when beats_rfm_grid then 'the segments beat' else 'the segments do NOT beat' end
-                || ' the RFM grid by ' || {{ format_fixed('100 * ' ~ min_improvement, 0) }} || '% on both outcomes:'
+                || ' the RFM grid by ' || {{ format_fixed('cast(100 * ' ~ min_improvement ~ ' as ' ~ type_double() ~ ')', 0) }} || '% on both outcomes:'
                 || ' churn eta² ' || {{ format_fixed('segments_churn_eta_squared', 3) }}
                 || ' vs ' || {{ format_fixed('rfm_grid_churn_eta_squared', 3) }}
                 || ' (' || case when churn_improvement_over_rfm_grid >= 0 then '+' else '' end
