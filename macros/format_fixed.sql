@@ -6,7 +6,7 @@
 
 {#- Postgres, Snowflake: to_char with a fill-mode pattern. -#}
 {% macro default__format_fixed(expression, decimals) -%}
-    to_char({{ expression }}, 'FM9999999990.{{ "0" * decimals }}')
+    to_char({{ expression }}, 'FM9999999990{{ "." ~ "0" * decimals if decimals > 0 else "" }}')
 {%- endmacro %}
 
 {#- DuckDB, Spark and Databricks have C-style printf. -#}

@@ -1,6 +1,8 @@
 {#- on-run-end: says in plain words, at the end of every build, which model served this run's
     as_of_date and whether it still fits the run's customers (this run's row of
-    marts.segment_monitoring; the latest date in the table may be another run's). -#}
+    marts.segment_monitoring; the latest date in the table may be another run's), and whether
+    the current segments predict next-period churn and spend better than the RFM grid
+    (marts.segment_models). -#}
 {% macro log_monitoring_status() %}
     {%- if not execute or flags.WHICH not in ('build', 'run') -%}
         {{ return('') }}
@@ -44,5 +46,14 @@
             ~ "): run with --vars '{retrain: true}' to refit." -%}
     {%- endif -%}
     {%- do log(message, info=true) -%}
+    {#- And whether the current segments predict better than the RFM grid (marts.segment_validation). -#}
+    {%- set registry = adapter.get_relation(database=target.database, schema='marts', identifier='segment_models') -%}
+    {%- if registry is not none -%}
+        {%- set validation = run_query(
+            "select model_id, validation_verdict from " ~ registry ~ " where is_current") -%}
+        {%- for row in validation.rows -%}
+            {%- do log("segment validation of " ~ row[0] ~ ": " ~ row[1], info=true) -%}
+        {%- endfor -%}
+    {%- endif -%}
     {{ return('') }}
 {% endmacro %}

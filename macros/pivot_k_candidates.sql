@@ -10,8 +10,10 @@
         max(case when metric = 'stability' then value end) as stability,
         max(case when metric = 'inertia' then value end) as inertia,
         max(case when metric = 'min_segment_share' then value end) as min_segment_share,
+        max(case when metric = 'usefulness' then value end) as usefulness,
         coalesce(max(case when metric = 'is_eligible' then value end), 1) = 1 as is_eligible,
-        max(case when metric = 'is_chosen' then value end) = 1 as is_chosen
+        max(case when metric = 'is_chosen' then value end) = 1 as is_chosen,
+        max(case when metric = 'selection_reason' then text_value end) as selection_reason
     from {{ artifacts_cte }}
     where record_type = 'k_candidate'
     group by model_id, k

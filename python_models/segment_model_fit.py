@@ -43,6 +43,8 @@ def model(dbt, session):
     run_date = to_pandas(dbt.ref("int_as_of_date"))
     as_of_date = as_date(run_date["as_of_date"].iloc[0])
     drift_reference = to_pandas(dbt.ref("int_feature_drift_reference"))
+    # Features and outcomes one horizon back: they weight the features and judge every k.
+    labelled = to_pandas(dbt.ref("int_segment_validation_sample"))
     customers = dbt.ref("int_customer_features")
 
     def judge(candidate):
@@ -78,6 +80,7 @@ def model(dbt, session):
             as_of_date,
             previous=choice.previous,
             ids_issued=choice.ids_issued,
+            labelled=labelled,
         )
     return new_model_artifacts(
         fitted, choice, training_sample, drift_reference, as_of_date, input_source

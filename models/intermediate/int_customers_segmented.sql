@@ -1,12 +1,54 @@
 {#- Every eligible customer assigned to the nearest segment centre of the stored model, in SQL:
     customers are scored without refitting, and the scoring runs on any engine.
 
-    Each numeric dimension is (t(coalesce(x, fill)) - center) / scale, clipped to +-clip_limit,
-    exactly as customer_segmentation.preprocessing does it.
+    Each numeric dimension is (t(coalesce(x, fill)) - center) / scale, clipped to +-clip_limit
+    (per dimension: a weighted dimension has its own, see preprocessing.weight_scaling); a one-hot
+    dimension is (indicator - center) / scale; exactly as customer_segmentation.preprocessing
+    does it.
 
     The list of model dimensions is read from segment_model_scaling when the model is compiled
     (its upstream Python model has already run by then); the scaling parameters and centroids
     themselves are joined at run time. Ties go to the lower segment id. -#}
+{%- if var('segmentation_algorithm') == 'rfm_grid' %}
+{#- rfm_grid: the customer's label in the classic RFM grid at as_of_date (int_customers_rfm_scored;
+    segment_model_fit_rfm_grid). There is no centre, so no distance. #}
+with
+
+run_date as (
+
+    select as_of_date from {{ ref('int_as_of_date') }}
+
+),
+
+scored as (
+
+    select scored.*
+    from {{ ref('int_customers_rfm_scored') }} as scored
+    inner join run_date
+        on scored.cutoff_date = run_date.as_of_date
+
+),
+
+model as (
+
+    select distinct model_id from {{ ref('segment_model_segments') }}
+
+),
+
+final as (
+
+    select
+        scored.customer_id,
+        model.model_id,
+        scored.rfm_segment_id as segment_id,
+        cast(null as {{ type_double() }}) as distance_to_centroid
+    from scored
+    cross join model
+
+)
+
+select * from final
+{%- else %}
 {%- set dimensions = [] -%}
 {%- if execute -%}
     {%- set scaling_relation = load_relation(ref('segment_model_scaling')) -%}
@@ -53,8 +95,9 @@ segments as (
 scaling_wide as (
 
     select
-        max(clip_limit) as clip_limit
+        count(*) as dimensions
         {%- for dimension in dimensions %},
+        max(case when position = {{ loop.index }} then clip_limit end) as clip_{{ loop.index }},
         max(case when position = {{ loop.index }} then fill_value end) as fill_{{ loop.index }},
         max(case when position = {{ loop.index }} then center end) as center_{{ loop.index }},
         max(case when position = {{ loop.index }} then scale end) as scale_{{ loop.index }}
@@ -86,12 +129,15 @@ scaled as (
         features.customer_id
         {%- for dimension in dimensions %},
         {%- if dimension.transform == 'one_hot' %}
-        case
-            when coalesce(cast(features.{{ adapter.quote(dimension.source_column) }} as {{ dbt.type_string() }}), 'unknown')
-                = {{ sql_string_literal(dimension.category_value) }}
-                then 1.0
-            else 0.0
-        end as dimension_{{ loop.index }}
+        (
+            case
+                when coalesce(cast(features.{{ adapter.quote(dimension.source_column) }} as {{ dbt.type_string() }}), 'unknown')
+                    = {{ sql_string_literal(dimension.category_value) }}
+                    then 1.0
+                else 0.0
+            end
+            - scaling_wide.center_{{ loop.index }}
+        ) / scaling_wide.scale_{{ loop.index }} as dimension_{{ loop.index }}
         {%- else %}
         {%- set filled = "coalesce(cast(features." ~ adapter.quote(dimension.source_column) ~ " as " ~ type_double() ~ "), scaling_wide.fill_" ~ loop.index ~ ")" %}
         least(greatest(
@@ -99,7 +145,7 @@ scaled as (
                 {% if dimension.transform == 'log1p' %}ln(1 + greatest({{ filled }}, 0)){% else %}{{ filled }}{% endif %}
                 - scaling_wide.center_{{ loop.index }}
             ) / scaling_wide.scale_{{ loop.index }},
-            -scaling_wide.clip_limit), scaling_wide.clip_limit) as dimension_{{ loop.index }}
+            -scaling_wide.clip_{{ loop.index }}), scaling_wide.clip_{{ loop.index }}) as dimension_{{ loop.index }}
         {%- endif %}
         {%- endfor %}
     from features
@@ -188,3 +234,4 @@ final as (
 )
 
 select * from final
+{%- endif %}

@@ -1,6 +1,6 @@
 {#- The model registry: every model fitted in this warehouse, with its settings, features,
-    metrics, training window, the input it was fitted on and why it was fitted; the one scoring
-    customers now is flagged. -#}
+    metrics, training window, how its segments did against the RFM grid on the time hold-out,
+    the input it was fitted on and why it was fitted; the one scoring customers now is flagged. -#}
 with
 
 history as (
@@ -21,6 +21,12 @@ metrics as (
 
 ),
 
+validated as (
+
+    select * from {{ ref('int_segment_models_validated') }}
+
+),
+
 recorded as (
 
     select
@@ -37,7 +43,12 @@ parameters as (
         model_id,
         {{ dbt.listagg("metric || '=' || text_value", "'; '", "order by metric") }} as parameters  -- noqa: RF04
     from history
-    where record_type = 'parameter' and metric not in ('numeric_features', 'log1p_features', 'categorical_features', 'input_source')
+    where
+        record_type = 'parameter'
+        and metric not in (
+            'numeric_features', 'log1p_features', 'categorical_features', 'input_source',
+            'weighting_status', 'validation_status', 'validation_cutoff_date', 'validation_outcome_end_date'
+        )
     group by model_id
 
 ),
@@ -92,6 +103,15 @@ final as (
         metrics.segments_matched,
         metrics.segments_new,
         metrics.segments_vanished,
+        validated.segments_churn_eta_squared as churn_eta_squared,
+        validated.segments_spend_eta_squared as spend_eta_squared,
+        validated.rfm_grid_churn_eta_squared,
+        validated.rfm_grid_spend_eta_squared,
+        validated.churn_improvement_over_rfm_grid,
+        validated.spend_improvement_over_rfm_grid,
+        validated.beats_rfm_grid,
+        validated.validation_cutoff_date,
+        validated.verdict as validation_verdict,
         features_used.features_used,
         parameters.parameters,
         fitting.input_source,
@@ -109,6 +129,8 @@ final as (
         on metrics.model_id = fitting.model_id
     left join current_model
         on metrics.model_id = current_model.model_id
+    left join validated
+        on metrics.model_id = validated.model_id
 
 )
 

@@ -21,7 +21,11 @@ keyed as (
 
     select
         artifacts.*,
-        {{ row_fingerprint(['record_type', 'segment_id', 'feature', 'position', 'k', 'metric']) }} as artifact_key,
+        {#- A validation row is told apart by its method (text_value): segments and recency
+            quartiles both have k = 4. #}
+        {{ row_fingerprint([
+            'record_type', 'segment_id', 'feature', 'position', 'k', 'metric',
+            "case when record_type = 'validation' then text_value end"]) }} as artifact_key,
         current_timestamp as recorded_at
     from artifacts
 

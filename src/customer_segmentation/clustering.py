@@ -22,11 +22,24 @@ For hdbscan (and the silhouette, Davies-Bouldin and Calinski-Harabasz of any mod
 segment) the outlier rows are left out of the three geometric scores; they count in inertia and
 stability.
 
-Choosing k (this is the rule; choose_k() implements steps 1-3):
+Predictive validity (when fit_segments is given a `validity` function, see
+customer_segmentation.segmentation): for each candidate k, the same method is fitted on the
+customers' features one horizon back and judged on what they did in the horizon after it:
+churn_eta_squared and spend_eta_squared (customer_segmentation.validation). The usefulness of
+candidate k is the mean of its two eta_squared, each divided by the best among the eligible,
+stable candidates (1 = the most useful on both).
+
+Choosing k (this is the rule; rank_candidates() implements steps 1-3 and says, for every
+candidate, why it won or lost in selection_reason):
 
 1. A candidate is eligible when min_segment_share >= the min_segment_share setting.
 2. Among eligible candidates that are stable (stability >= min_stability, or stability not
-   measured), the best silhouette wins; ties go to the smaller k.
+   measured):
+   - k_selection = usefulness (default), when the candidates' validity is measured: the
+     candidates within usefulness_tolerance of the most useful one are equally useful, and of
+     those the best silhouette (separation) wins; ties go to the smaller k;
+   - k_selection = silhouette, or no validity (no labelled window): the best silhouette wins;
+     ties go to the smaller k.
 3. If eligible candidates exist but none is stable, the most stable one wins; ties: smaller k.
 4. If no candidate is eligible, k_min - 1, k_min - 2, ..., 2 are fitted and scored in turn and
    the first (largest) eligible one wins; if none is, k = 1 (one segment, always eligible).
@@ -44,7 +57,7 @@ same data always gives the same numbering.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,15 +80,19 @@ from customer_segmentation.algorithms import (
     sample_rows,
 )
 from customer_segmentation.scoring import assign_to_nearest
+from customer_segmentation.validation import VALIDITY_METRICS
 
 __all__ = [
     "CANDIDATE_COLUMNS",
     "LINKAGE_COLUMNS",
     "ClusteringOptions",
     "ClusteringResult",
+    "K_SELECTION_RULES",
+    "ValidityFunction",
     "assign_to_nearest",
     "choose_k",
     "fit_segments",
+    "rank_candidates",
     "relabel_in_fixed_order",
 ]
 
@@ -87,9 +104,16 @@ CANDIDATE_COLUMNS = [
     "stability",
     "inertia",
     "min_segment_share",
+    *VALIDITY_METRICS,
+    "usefulness",
     "is_eligible",
     "is_chosen",
+    "selection_reason",
 ]
+K_SELECTION_RULES = ("usefulness", "silhouette")
+# Given the requested ks, a frame with columns k (the requested k) and VALIDITY_METRICS: the
+# hold-out validity of the method with that k (module docstring).
+ValidityFunction = Callable[[Sequence[int]], pd.DataFrame]
 LINKAGE_COLUMNS = [
     "step",
     "clusters_after",
@@ -117,6 +141,8 @@ class ClusteringOptions(AlgorithmOptions):
     stability_sample_size: int = 5_000
     min_stability: float = 0.8
     holdout_share: float = 0.2
+    k_selection: str = "usefulness"
+    usefulness_tolerance: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -251,29 +277,151 @@ def _holdout_ari(
     return float(adjusted_rand_score(labels[test], refitted.predict(x[test])))
 
 
+def _percent(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def _figure(value: object) -> str:
+    return "not measured" if value is None or pd.isna(value) else f"{float(value):.3f}"
+
+
+def rank_candidates(
+    candidates: pd.DataFrame,
+    min_segment_share: float,
+    min_stability: float,
+    k_selection: str = "silhouette",
+    usefulness_tolerance: float = 0.05,
+) -> pd.DataFrame:
+    """Steps 1-3 of the rule in the module docstring.
+
+    Input: a frame with columns k, silhouette, stability, min_segment_share and, for
+    k_selection = usefulness, churn_eta_squared and spend_eta_squared (nulls allowed in all but
+    k and min_segment_share). Output: the frame with usefulness, is_eligible, is_chosen (no
+    candidate is chosen when none is eligible) and selection_reason: one sentence per
+    candidate saying why it won or lost.
+    """
+    if k_selection not in K_SELECTION_RULES:
+        raise ValueError(f"k_selection must be one of {', '.join(K_SELECTION_RULES)}")
+    frame = candidates.copy().reset_index(drop=True)
+    for column in VALIDITY_METRICS:
+        if column not in frame.columns:
+            frame[column] = np.nan
+    rounded = {
+        column: frame[column].astype(float).round(_TIE_DECIMALS)
+        for column in ("silhouette", "stability", "churn_eta_squared", "spend_eta_squared")
+    }
+    eligible = frame["min_segment_share"].astype(float) >= min_segment_share
+    stable = rounded["stability"].isna() | (rounded["stability"] >= min_stability)
+    qualified = eligible & stable
+    measured = (
+        qualified & rounded["churn_eta_squared"].notna() & rounded["spend_eta_squared"].notna()
+    )
+    by_validity = k_selection == "usefulness" and bool(measured.any())
+    frame["is_eligible"] = eligible
+    frame["usefulness"] = np.nan
+    if by_validity:
+        shares = [
+            rounded[column] / rounded[column][measured].max()
+            for column in ("churn_eta_squared", "spend_eta_squared")
+            if rounded[column][measured].max() > 0
+        ]
+        usefulness = sum(shares) / len(shares) if shares else pd.Series(1.0, index=frame.index)
+        frame["usefulness"] = usefulness.where(measured).round(_TIE_DECIMALS)
+
+    if by_validity:
+        pool = measured & (frame["usefulness"] >= frame["usefulness"].max() - usefulness_tolerance)
+        order, ascending = rounded["silhouette"], False
+    elif qualified.any():
+        pool, order, ascending = qualified, rounded["silhouette"], False
+    else:
+        pool, order, ascending = eligible, rounded["stability"], False
+    frame["is_chosen"] = False
+    if pool.any():
+        ranked = frame[pool].assign(_order=order[pool])
+        ranked = ranked.sort_values(
+            ["_order", "k"], ascending=[ascending, True], na_position="last"
+        )
+        frame.loc[ranked.index[0], "is_chosen"] = True
+
+    chosen = frame[frame["is_chosen"]].iloc[0] if frame["is_chosen"].any() else None
+
+    def validity(row: pd.Series) -> str:
+        return (
+            f"usefulness {_figure(row['usefulness'])} (churn eta² "
+            f"{_figure(row['churn_eta_squared'])}, spend eta² "
+            f"{_figure(row['spend_eta_squared'])})"
+        )
+
+    def reason(index: int, row: pd.Series) -> str:
+        if not eligible[index]:
+            return (
+                f"not eligible: its smallest segment holds {_percent(row['min_segment_share'])}"
+                f" of the customers (at least {_percent(min_segment_share)} needed)"
+            )
+        if not qualified.any():
+            if row["is_chosen"]:
+                return (
+                    f"chosen: no candidate reaches stability {min_stability}; this one is the "
+                    f"most stable ({_figure(row['stability'])})"
+                )
+            return f"less stable ({_figure(row['stability'])}) than k = {int(chosen['k'])}"
+        if not stable[index]:
+            return (
+                f"not stable: stability {_figure(row['stability'])} "
+                f"(at least {min_stability} needed)"
+            )
+        if row["is_chosen"] and by_validity:
+            return (
+                f"chosen: {validity(row)}, stability {_figure(row['stability'])}; the best "
+                f"silhouette ({_figure(row['silhouette'])}) of "
+                + (
+                    f"the {int(pool.sum())} stable candidates"
+                    if pool.sum() > 1
+                    else "the one stable candidate"
+                )
+                + f" within {usefulness_tolerance} of the most useful"
+            )
+        if row["is_chosen"]:
+            basis = (
+                "k_selection = silhouette"
+                if k_selection == "silhouette"
+                else "no hold-out validity was measured"
+            )
+            return (
+                f"chosen: the best silhouette ({_figure(row['silhouette'])}) of the stable "
+                f"candidates, stability {_figure(row['stability'])} ({basis})"
+            )
+        if by_validity and not pool[index]:
+            return (
+                f"less useful: {validity(row)}, more than {usefulness_tolerance} below the "
+                f"most useful ({_figure(frame['usefulness'].max())})"
+            )
+        prefix = f"as useful, {validity(row)}, but " if by_validity else ""
+        return (
+            f"{prefix}silhouette {_figure(row['silhouette'])} against "
+            f"{_figure(chosen['silhouette'])} for k = {int(chosen['k'])}"
+        )
+
+    frame["selection_reason"] = [reason(index, row) for index, row in frame.iterrows()]
+    return frame
+
+
 def choose_k(
-    candidates: pd.DataFrame, min_segment_share: float, min_stability: float
+    candidates: pd.DataFrame,
+    min_segment_share: float,
+    min_stability: float,
+    k_selection: str = "silhouette",
+    usefulness_tolerance: float = 0.05,
 ) -> int | None:
     """Steps 1-3 of the rule in the module docstring; None when no candidate is eligible.
 
-    Input: a frame with columns k, silhouette, stability, min_segment_share (nulls allowed in
-    silhouette and stability).
+    Input: as rank_candidates (nulls allowed in silhouette, stability and the validity columns).
     """
-    rounded = candidates.assign(
-        silhouette=candidates["silhouette"].astype(float).round(_TIE_DECIMALS),
-        stability=candidates["stability"].astype(float).round(_TIE_DECIMALS),
+    ranked = rank_candidates(
+        candidates, min_segment_share, min_stability, k_selection, usefulness_tolerance
     )
-    eligible = rounded[rounded["min_segment_share"] >= min_segment_share]
-    if eligible.empty:
-        return None
-    stable = eligible[eligible["stability"].isna() | (eligible["stability"] >= min_stability)]
-    if not stable.empty:
-        best = stable.sort_values(
-            ["silhouette", "k"], ascending=[False, True], na_position="last"
-        ).iloc[0]
-    else:
-        best = eligible.sort_values(["stability", "k"], ascending=[False, True]).iloc[0]
-    return int(best["k"])
+    chosen = ranked[ranked["is_chosen"]]
+    return None if chosen.empty else int(chosen["k"].iloc[0])
 
 
 def _single_segment(x: np.ndarray, options: ClusteringOptions) -> ClusteringResult:
@@ -291,6 +439,10 @@ def _single_segment(x: np.ndarray, options: ClusteringOptions) -> ClusteringResu
                 "min_segment_share": 1.0,
                 "is_eligible": True,
                 "is_chosen": True,
+                "selection_reason": (
+                    "chosen: every customer has the same features (or there are none), "
+                    "so there is one segment"
+                ),
             }
         ],
         columns=CANDIDATE_COLUMNS,
@@ -352,6 +504,27 @@ def _linkage_frame(partition: Partition, new_number: np.ndarray) -> pd.DataFrame
     return pd.DataFrame(rows, columns=LINKAGE_COLUMNS)
 
 
+def _measure(validity: ValidityFunction | None, ks: Sequence[int]) -> dict[int, dict]:
+    """Hold-out validity of the requested ks, as {requested k: {column: value}}."""
+    if validity is None:
+        return {}
+    measured = validity(list(ks))
+    return {
+        int(row["k"]): {metric: _none_if_nan(row[metric]) for metric in VALIDITY_METRICS}
+        for _, row in measured.iterrows()
+    }
+
+
+def _ranked(frame: pd.DataFrame, options: ClusteringOptions) -> pd.DataFrame:
+    return rank_candidates(
+        frame,
+        options.min_segment_share,
+        options.min_stability,
+        options.k_selection,
+        options.usefulness_tolerance,
+    )
+
+
 def fit_segments(
     x: np.ndarray,
     k_min: int,
@@ -361,12 +534,14 @@ def fit_segments(
     silhouette_sample_size: int = 10_000,
     forced_k: int | None = None,
     options: ClusteringOptions | None = None,
+    validity: ValidityFunction | None = None,
 ) -> ClusteringResult:
     """Choose k and fit options.algorithm (default kmeans) on the rows of x.
 
     x is already scaled and sorted by customer. k is capped at the number of distinct rows: a
     shop with three customers gets at most three segments. With one distinct row (or no
-    dimensions) there is exactly one segment.
+    dimensions) there is exactly one segment. validity, when given, measures each requested k
+    on a time hold-out (module docstring); without it k is chosen by silhouette.
     """
     options = options or ClusteringOptions()
     n_rows = len(x)
@@ -386,6 +561,7 @@ def fit_segments(
 
     partitions = clusterer.partitions(x, requested)
     stability = _stability(x, partitions, clusterer, options, seed)
+    measured = _measure(validity, requested)
     rows: list[dict] = []
     by_k: dict[int, tuple[int, Partition]] = {}
     for requested_k, partition in partitions.items():
@@ -393,18 +569,23 @@ def fit_segments(
         if row["k"] in by_k:
             continue
         row["stability"] = stability[requested_k]
+        row.update(measured.get(requested_k, {}))
         rows.append(row)
         by_k[int(row["k"])] = (requested_k, partition)
 
-    def eligible(row: dict) -> bool:
-        return row["min_segment_share"] >= options.min_segment_share
-
     if clusterer.finds_k or forced_k is not None:
-        chosen_k = int(rows[0]["k"])
+        candidates = rank_candidates(
+            pd.DataFrame(rows), options.min_segment_share, options.min_stability
+        )
+        candidates["is_chosen"] = True
+        candidates["selection_reason"] = (
+            "chosen: hdbscan finds the number of segments itself"
+            if clusterer.finds_k
+            else "chosen: k is forced by the setting k (var segmentation_k)"
+        )
     else:
-        frame = pd.DataFrame(rows)
-        chosen = choose_k(frame, options.min_segment_share, options.min_stability)
-        if chosen is None:
+        candidates = _ranked(pd.DataFrame(rows), options)
+        if not candidates["is_chosen"].any():
             # Step 4: fewer segments until the smallest is big enough; one segment at worst.
             for smaller in range(min(requested) - 1, 0, -1):
                 partition = clusterer.partitions(x, [smaller])[smaller]
@@ -412,18 +593,22 @@ def fit_segments(
                 row["stability"] = _stability(x, {smaller: partition}, clusterer, options, seed)[
                     smaller
                 ]
+                row.update(_measure(validity, [smaller]).get(smaller, {}))
                 if row["k"] not in by_k:
                     rows.append(row)
                     by_k[int(row["k"])] = (smaller, partition)
-                if eligible(row) or smaller == 1:
-                    chosen = int(row["k"])
+                if row["min_segment_share"] >= options.min_segment_share or smaller == 1:
+                    chosen_k = int(row["k"])
                     break
-        chosen_k = int(chosen)  # type: ignore[arg-type]
-
-    candidates = pd.DataFrame(rows)
-    candidates["is_eligible"] = candidates["min_segment_share"] >= options.min_segment_share
-    candidates["is_chosen"] = candidates["k"] == chosen_k
+            candidates = _ranked(pd.DataFrame(rows), options)
+            candidates["is_chosen"] = candidates["k"] == chosen_k
+            candidates.loc[candidates["is_chosen"], "selection_reason"] = (
+                f"chosen: no k from {min(requested)} to {max(requested)} keeps every segment at "
+                f"{_percent(options.min_segment_share)} of the customers; this is the largest "
+                "smaller k that does (or one segment)"
+            )
     candidates = candidates.sort_values("k").reset_index(drop=True)[CANDIDATE_COLUMNS]
+    chosen_k = int(candidates.loc[candidates["is_chosen"], "k"].iloc[0])
 
     requested_k, partition = by_k[chosen_k]
     chosen_row = candidates[candidates["is_chosen"]].iloc[0]

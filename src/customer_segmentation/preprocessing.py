@@ -5,7 +5,8 @@ that SQL can repeat exactly from the stored parameters:
 
     numeric feature x:      z = clip((t(coalesce(x, fill_value)) - center) / scale, -L, L)
                             t = log1p(max(x, 0)) for skewed features, else identity
-    categorical value v:    z = 1 if category == v else 0   (one column per kept category)
+    categorical value v:    z = ((1 if category == v else 0) - center) / scale
+                            (one column per kept category; center 0 and scale 1 unless weighted)
 
 fill_value is the training median and center the median of t (robust to outliers). scale is the
 larger of two spreads of t: the interquartile range divided by 1.349 (the standard deviation of a
@@ -15,6 +16,10 @@ handful of customers would then sit dozens of units away and dominate every dist
 larger spread never amplifies a feature, and clipping at L = CLIP_LIMIT keeps single extreme
 customers from pulling a centroid. A feature with no data or no spread is dropped, with its
 reason recorded.
+
+Weights (weight_scaling): a dimension multiplied by a weight w > 0 is stored, not as a new
+parameter, but as scale / w and clip limit L * w: w * clip((t - c) / s, -L, L) equals
+clip((t - c) / (s / w), -L * w, L * w), so the scoring rule above (and SQL) is unchanged.
 """
 
 from __future__ import annotations
@@ -154,7 +159,8 @@ def apply_scaling(features: pd.DataFrame, parameters: pd.DataFrame) -> np.ndarra
     for row in parameters.sort_values("position").itertuples(index=False):
         if row.transform == "one_hot":
             values = features[row.source_column].astype("string").fillna("unknown")
-            columns.append((values == row.category_value).to_numpy(dtype=float))
+            indicator = (values == row.category_value).to_numpy(dtype=float)
+            columns.append((indicator - row.center) / row.scale)
             continue
         values = pd.to_numeric(features[row.source_column], errors="coerce").to_numpy(dtype=float)
         values = np.where(np.isnan(values), row.fill_value, values)
@@ -164,6 +170,20 @@ def apply_scaling(features: pd.DataFrame, parameters: pd.DataFrame) -> np.ndarra
     if not columns:
         return np.zeros((len(features), 0))
     return np.column_stack(columns)
+
+
+def weight_scaling(scaling: FittedScaling, weights: np.ndarray) -> FittedScaling:
+    """The scaling with dimension j (position order) multiplied by weights[j] > 0 (module
+    docstring): scale / w and, for numeric dimensions, clip_limit * w."""
+    weights = np.asarray(weights, dtype=float)
+    parameters = scaling.parameters.sort_values("position").reset_index(drop=True).copy()
+    if len(weights) != len(parameters) or (weights <= 0).any():
+        raise ValueError("need one positive weight per model dimension")
+    parameters["scale"] = parameters["scale"].astype(float) / weights
+    numeric = (parameters["transform"] != "one_hot").to_numpy()
+    clip = parameters["clip_limit"].astype(float).to_numpy()
+    parameters["clip_limit"] = np.where(numeric, clip * weights, clip)
+    return FittedScaling(parameters=parameters, dropped=scaling.dropped)
 
 
 def drop_correlated_features(

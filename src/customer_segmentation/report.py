@@ -1108,6 +1108,127 @@ def _k_selection(warehouse: Warehouse, context: ReportContext) -> Body:
     return Body(sources=[table], charts=[Chart("curves", "", figure)], notes=notes)
 
 
+VALIDATION_METHODS = {
+    "segments": ("The segments", "#3D4F63"),
+    "rfm_grid": ("RFM grid (11 labels)", "#E15759"),
+    "recency_quartiles": ("Recency quartiles", "#BAB0AC"),
+}
+VALIDATION_COLUMNS = (
+    # (header, metric, formatter)
+    ("Churn eta\u00b2", "churn_eta_squared", lambda v: _format_number(v, 3)),
+    ("Spend eta\u00b2", "spend_eta_squared", lambda v: _format_number(v, 3)),
+    ("Churn rate of the worst group \u00f7 all", "churn_lift_worst_segment", _format_number),
+    ("Churn rate of the best group \u00f7 all", "churn_lift_best_segment", _format_number),
+    ("Spend of the best group \u00f7 all", "spend_lift_best_segment", _format_number),
+    ("Spend of the worst group \u00f7 all", "spend_lift_worst_segment", _format_number),
+)
+
+
+def _validation(warehouse: Warehouse, context: ReportContext) -> Body:
+    table = "marts.segment_validation"
+    _require(warehouse.why_not(table, ("model_id", "method", "metric", "value", "is_chosen")))
+    where, parameters = _model_filter(warehouse, table, context)
+    frame = warehouse.query(
+        f"select * from {quote(table)} {where} order by method_order, k, metric", parameters
+    )
+    if frame.empty:
+        raise NotBuiltError(f"{table} has no rows for model {context.model_id}")
+    chosen = frame[frame["is_chosen"].fillna(False).astype(bool)]
+    figures = {(row["method"], row["metric"]): row["value"] for row in chosen.to_dict("records")}
+    groups = {row["method"]: row["k"] for row in chosen.to_dict("records")}
+    first = frame.iloc[0]
+    body = Body(sources=[table])
+    beats = first.get("beats_rfm_grid")
+    verdict = "not compared" if _is_missing(beats) else ("yes" if beats else "no")
+    body.kpis.append(
+        Kpi(
+            "Beat the RFM grid?",
+            verdict,
+            "on churn and spend eta\u00b2",
+            {"yes": "status-ok", "no": "status-bad"}.get(verdict, "status-warn"),
+        )
+    )
+    for label, metric in (
+        ("Churn eta\u00b2", "churn_eta_squared"),
+        ("Spend eta\u00b2", "spend_eta_squared"),
+    ):
+        ours, grid = figures.get(("segments", metric)), figures.get(("rfm_grid", metric))
+        ratio = (
+            f"{float(ours) / float(grid):.2f}\u00d7 the RFM grid ({_format_number(grid, 3)})"
+            if not _is_missing(ours) and not _is_missing(grid) and float(grid) > 0
+            else "RFM grid: " + _format_number(grid, 3)
+        )
+        body.kpis.append(Kpi(f"{label}, segments", _format_number(ours, 3), ratio))
+
+    methods = [m for m in VALIDATION_METHODS if any(key[0] == m for key in figures)]
+    panels = [
+        ("Churn: share of variance explained", "churn_eta_squared"),
+        ("Spend: share of variance explained", "spend_eta_squared"),
+    ]
+    figure = make_subplots(
+        rows=1, cols=2, subplot_titles=[title for title, _ in panels], horizontal_spacing=0.08
+    )
+    for index, (_, metric) in enumerate(panels, start=1):
+        labels = [
+            f"{VALIDATION_METHODS[m][0]}<br>({int(groups[m])} groups)"
+            if not _is_missing(groups.get(m))
+            else VALIDATION_METHODS[m][0]
+            for m in methods
+        ]
+        raw = [figures.get((m, metric)) for m in methods]
+        values = _rounded(raw, 4)
+        figure.add_trace(
+            go.Bar(
+                x=labels,
+                y=values,
+                marker={"color": [VALIDATION_METHODS[m][1] for m in methods]},
+                text=[_format_number(v, 3) for v in raw],
+                textposition="outside",
+                cliponaxis=False,
+                hovertemplate="%{x}<br>eta\u00b2 %{y:.3f}<extra></extra>",
+            ),
+            row=1,
+            col=index,
+        )
+        top = max([v for v in values if v is not None] or [0.0])
+        figure.update_yaxes(range=[0, max(top * 1.2, 0.05)], tickformat=".2f", row=1, col=index)
+    _style(
+        figure,
+        height=380,
+        showlegend=False,
+        bargap=0.35,
+        margin={"l": 10, "r": 20, "t": 60, "b": 40},
+    )
+    figure.update_annotations(font={"size": 13})
+    body.charts.append(Chart("eta", "", figure))
+
+    header = ("Grouping", "Groups", *(label for label, _, _ in VALIDATION_COLUMNS))
+    rows = []
+    for method in methods:
+        cells = [
+            Cell(VALIDATION_METHODS[method][0]),
+            Cell(_format_count(groups.get(method)), "num"),
+        ]
+        for _, metric, formatter in VALIDATION_COLUMNS:
+            value = figures.get((method, metric))
+            cells.append(Cell(formatter(value), "missing" if _is_missing(value) else "num"))
+        rows.append(tuple(cells))
+    window = ""
+    if not _is_missing(first.get("validation_cutoff_date")):
+        cutoff = pd.Timestamp(first["validation_cutoff_date"]).date()
+        window = (
+            f"Segments fitted on the features of {cutoff}"
+            f" and judged on what {_format_count(first.get('customers'))} customers did in the "
+            f"{_format_count(first.get('horizon_days'))} days after it (up to "
+            f"{pd.Timestamp(first['outcome_end_date']).date()})."
+        )
+    body.tables.append(Table(header, tuple(rows), caption=window))
+    if not _is_missing(first.get("verdict")):
+        verdict_text = str(first["verdict"])
+        body.notes.append(verdict_text[:1].upper() + verdict_text[1:] + ".")
+    return body
+
+
 def _scores(warehouse: Warehouse, context: ReportContext) -> Body:
     table = "marts.customer_scores"
     segments_table = "marts.customer_segments"
@@ -1726,6 +1847,16 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "Choosing the number of segments",
         "The scores of every number of segments tried; the star marks the chosen k.",
         _k_selection,
+    ),
+    SectionSpec(
+        "validation",
+        "Do the segments predict?",
+        "The segmentation is refitted on the customers' features one horizon back and judged on "
+        "what they did next, beside the classic 11-label RFM grid and recency quartiles on the "
+        "same customers. eta\u00b2 is the share of the variance of next-period churn (no "
+        "purchase) and net spend that the groups explain: higher means groups that behave more "
+        "differently. The lifts compare the best and worst group with all customers.",
+        _validation,
     ),
     SectionSpec(
         "scores",

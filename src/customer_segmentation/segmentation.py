@@ -19,17 +19,20 @@ The artifact table (ARTIFACT_COLUMNS; unused columns are null). Per record_type:
 |                    | is_outlier_segment (1/0), match_status (text: matched | new),         |
 |                    | match_distance (to the previous centroid; null if none)               |
 | k_candidate        | k, metric, value. metric: silhouette, davies_bouldin,                 |
-|                    | calinski_harabasz, stability, inertia, min_segment_share,             |
-|                    | is_eligible (1/0), is_chosen (1/0)                                    |
+|                    | calinski_harabasz, stability, inertia, min_segment_share, usefulness, |
+|                    | is_eligible (1/0), is_chosen (1/0); selection_reason (text_value: why |
+|                    | the candidate won or lost)                                            |
 | metric             | metric, value: k, silhouette, inertia, training_customers,            |
 |                    | dimensions, fit_seconds, davies_bouldin, calinski_harabasz,           |
 |                    | stability, min_segment_share, holdout_ari, scoring_agreement,         |
-|                    | fit_sample_customers, max_segment_id_issued; hdbscan: outlier_share,  |
+|                    | fit_sample_customers, max_segment_id_issued, validation_customers;   |
+|                    | hdbscan: outlier_share,                                               |
 |                    | min_cluster_size; autoencoder_kmeans: reconstruction_mse,             |
 |                    | ari_vs_kmeans, scaled_space_agreement; with a previous model:         |
 |                    | segments_matched, segments_new, segments_vanished                     |
-| parameter          | metric, text_value: every setting (JSON), as_of_date, and             |
-|                    | previous_model_id when fitted against a previous model                |
+| parameter          | metric, text_value: every setting (JSON), as_of_date, the             |
+|                    | VALIDATION_PARAMETERS (how features were weighted, where validity was |
+|                    | measured), and previous_model_id when fitted against a previous model |
 | feature_selection  | feature, position (model position; null if dropped),                  |
 |                    | metric = status (kept | dropped), text_value = reason (dropped only), |
 |                    | value = weight (kept only; see customer_segmentation.explain)         |
@@ -45,6 +48,13 @@ The artifact table (ARTIFACT_COLUMNS; unused columns are null). Per record_type:
 |                    | i + 1.                                                                |
 | vanished_segment   | segment_id, text_value = its name in the previous model,              |
 |                    | metric = distance_to_nearest_new_segment, value                       |
+| validation         | text_value = method (segments | rfm_grid | recency_quartiles), k      |
+|                    | (segments: the candidate k; others: their number of groups), metric   |
+|                    | in VALIDITY_METRICS (customer_segmentation.validation), value (null   |
+|                    | when not measured; parameter validation_status says why)             |
+| feature_weight     | feature, position, metric in (outcome_weight, churn_correlation,      |
+|                    | spend_correlation), value: how the dimension was weighted (its scale  |
+|                    | already includes the weight); none when unweighted                    |
 
 Segment ids are 1..k in a fixed order for a first model; fitted against a previous model
 (fit_segmentation(..., previous=PreviousModel...)), matched segments keep their previous id and
@@ -62,6 +72,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from customer_segmentation.algorithms import build_clusterer
 from customer_segmentation.clustering import ClusteringOptions, ClusteringResult, fit_segments
 from customer_segmentation.explain import (
     EXPLANATION_COLUMNS,
@@ -81,6 +92,7 @@ from customer_segmentation.preprocessing import (
     apply_scaling,
     drop_correlated_features,
     fit_scaling,
+    weight_scaling,
 )
 from customer_segmentation.scoring import assign_to_nearest
 from customer_segmentation.settings import SegmentationSettings
@@ -89,6 +101,13 @@ from customer_segmentation.tracking import (
     PreviousModel,
     SegmentMatch,
     match_to_previous,
+)
+from customer_segmentation.validation import (
+    BASELINE_METHODS,
+    VALIDITY_METRICS,
+    LabelledWindow,
+    outcome_weights,
+    validity_metrics,
 )
 
 __all__ = [
@@ -125,8 +144,22 @@ CANDIDATE_METRICS = (
     "stability",
     "inertia",
     "min_segment_share",
+    "usefulness",
     "is_eligible",
     "is_chosen",
+)
+WEIGHT_COLUMNS = ["feature", "weight", "churn_correlation", "spend_correlation"]
+WEIGHT_MEASURES = {
+    "outcome_weight": "weight",
+    "churn_correlation": "churn_correlation",
+    "spend_correlation": "spend_correlation",
+}
+# Registry parameters that describe the fit rather than set it (not compared by refit_policy).
+VALIDATION_PARAMETERS = (
+    "weighting_status",
+    "validation_status",
+    "validation_cutoff_date",
+    "validation_outcome_end_date",
 )
 LINKAGE_METRICS = ("left_node", "right_node", "height", "size", "left_size", "right_size")
 EXPLANATION_MEASURES = ("coverage", "precision", "support")
@@ -160,6 +193,12 @@ class SegmentationModel:
     vanished: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=VANISHED_COLUMNS))
     previous_model_id: str | None = None
     max_segment_id_issued: int = 0
+    feature_weights: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=WEIGHT_COLUMNS)
+    )
+    weighting_status: str = ""
+    validation: dict = field(default_factory=dict)
+    baselines: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def labels(self) -> np.ndarray:
@@ -224,6 +263,15 @@ class SegmentationModel:
                         "value": _number(getattr(row, metric)),
                     }
                 )
+            records.append(
+                {
+                    "record_type": "k_candidate",
+                    "k": int(row.k),
+                    "metric": "selection_reason",
+                    "text_value": row.selection_reason,
+                }
+            )
+        records += self._validation_records()
         metrics = {
             "k": float(self.clustering.k),
             "silhouette": self.clustering.silhouette,
@@ -231,6 +279,7 @@ class SegmentationModel:
             "training_customers": float(self.n_training_customers),
             "dimensions": float(len(names)),
             "fit_seconds": self.fit_seconds,
+            "validation_customers": self.validation.get("validation_customers"),
             **self.clustering.metrics,
             "max_segment_id_issued": float(self.max_segment_id_issued),
         }
@@ -244,6 +293,12 @@ class SegmentationModel:
         parameters = {
             **{k: json.dumps(v) for k, v in self.settings.as_parameters().items()},
             "as_of_date": self.as_of_date,
+            "weighting_status": self.weighting_status,
+            **{
+                name: self.validation.get(name)
+                for name in VALIDATION_PARAMETERS
+                if name != "weighting_status"
+            },
         }
         if self.previous_model_id is not None:
             parameters["previous_model_id"] = self.previous_model_id
@@ -287,6 +342,42 @@ class SegmentationModel:
         frame = pd.DataFrame.from_records(records, columns=ARTIFACT_COLUMNS)
         frame["model_id"] = self.model_id
         return typed_artifacts(frame)
+
+    def _validation_records(self) -> list[dict]:
+        """validation rows (every candidate k of the segments, the RFM grid and recency
+        quartiles) and feature_weight rows."""
+        records: list[dict] = []
+        methods = [("segments", self.clustering.candidates)]
+        if not self.baselines.empty:
+            methods += [
+                (method, self.baselines[self.baselines["method"] == method])
+                for method in self.baselines["method"]
+            ]
+        for method, frame in methods:
+            for row in frame.itertuples(index=False):
+                for metric in VALIDITY_METRICS:
+                    records.append(
+                        {
+                            "record_type": "validation",
+                            "k": None if pd.isna(row.k) else int(row.k),
+                            "metric": metric,
+                            "value": _number(getattr(row, metric)),
+                            "text_value": method,
+                        }
+                    )
+        positions = {name: i for i, name in enumerate(self.scaling.feature_names, 1)}
+        for row in self.feature_weights.itertuples(index=False):
+            for metric, column in WEIGHT_MEASURES.items():
+                records.append(
+                    {
+                        "record_type": "feature_weight",
+                        "feature": row.feature,
+                        "position": positions[row.feature],
+                        "metric": metric,
+                        "value": _number(getattr(row, column)),
+                    }
+                )
+        return records
 
     def _segment_records(self) -> list[dict]:
         records: list[dict] = []
@@ -379,7 +470,93 @@ def clustering_options(settings: SegmentationSettings) -> ClusteringOptions:
         stability_sample_size=settings.stability_sample_size,
         min_stability=settings.min_stability,
         holdout_share=settings.holdout_share,
+        k_selection=settings.k_selection,
+        usefulness_tolerance=settings.usefulness_tolerance,
     )
+
+
+@dataclass(frozen=True)
+class ModelSpace:
+    """The space a method clusters in: scaling (weighted, without the correlated features), the
+    unweighted scaling of every informative feature (for names), and the weights with how they
+    were found (WEIGHT_COLUMNS; empty when unweighted) and why not (weighting_status)."""
+
+    scaling: FittedScaling
+    full_scaling: FittedScaling
+    weights: pd.DataFrame
+    weighting_status: str
+
+
+def model_space(
+    features: pd.DataFrame, settings: SegmentationSettings, weight_window: LabelledWindow
+) -> ModelSpace:
+    """Scaling fitted on `features`, correlated features dropped, and (feature_weighting =
+    outcomes, with a usable window) every dimension weighted by its relation to the outcomes of
+    `weight_window`, whose features are scaled the same way (customer_segmentation.validation).
+    """
+    full_scaling = fit_scaling(
+        features,
+        settings.numeric_features,
+        settings.log1p_features,
+        settings.categorical_features,
+        max_categories_per_feature=settings.max_categories_per_feature,
+    )
+    x_full = apply_scaling(features, full_scaling.parameters)
+    scaling, _ = drop_correlated_features(full_scaling, x_full, settings.max_feature_correlation)
+    empty = pd.DataFrame(columns=WEIGHT_COLUMNS)
+    if settings.feature_weighting == "none":
+        return ModelSpace(scaling, full_scaling, empty, "unweighted: feature_weighting is none")
+    if not weight_window.usable:
+        status = f"unweighted: no usable labelled window ({weight_window.status})"
+        return ModelSpace(scaling, full_scaling, empty, status)
+    if not scaling.feature_names:
+        return ModelSpace(scaling, full_scaling, empty, "unweighted: no dimensions")
+    x_window = apply_scaling(weight_window.frame, scaling.parameters)
+    weights, churn_r, spend_r = outcome_weights(
+        x_window, weight_window.churned, weight_window.spend
+    )
+    frame = pd.DataFrame(
+        {
+            "feature": scaling.feature_names,
+            "weight": weights,
+            "churn_correlation": churn_r,
+            "spend_correlation": spend_r,
+        }
+    )
+    status = (
+        f"weighted by the outcomes of the {len(weight_window.frame)} customers labelled at "
+        f"{weight_window.cutoff_date} (outcomes to {weight_window.outcome_end_date})"
+    )
+    return ModelSpace(weight_scaling(scaling, weights), full_scaling, frame, status)
+
+
+def holdout_validity(
+    holdout: LabelledWindow,
+    earlier: LabelledWindow,
+    settings: SegmentationSettings,
+    ks: list[int],
+) -> pd.DataFrame:
+    """The method refitted one horizon back and judged on the horizon after it.
+
+    The segmentation is fitted on the features of `holdout` (its cutoff is as_of_date -
+    horizon), weighted by the outcomes of `earlier` (one horizon before that), exactly as a
+    model is fitted at as_of_date; the customers' groups are then compared with what they did
+    after the cutoff. Output: one row per requested k with VALIDITY_METRICS (an hdbscan fit
+    finds its own number of groups; its outlier group counts as a group).
+    """
+    space = model_space(holdout.frame, settings, earlier)
+    x = apply_scaling(holdout.frame, space.scaling.parameters)
+    rows = []
+    if x.shape[1] == 0:
+        partitions = {}
+    else:
+        clusterer = build_clusterer(clustering_options(settings), x, settings.seed, settings.n_init)
+        partitions = clusterer.partitions(x, ks)
+    for k in ks:
+        # hdbscan's noise rows (label -1) are a group of their own, as the outlier segment is.
+        labels = partitions[k].labels if k in partitions else np.zeros(len(x), dtype="int64")
+        rows.append({"k": k, **validity_metrics(labels, holdout.churned, holdout.spend)})
+    return pd.DataFrame(rows, columns=["k", *VALIDITY_METRICS])
 
 
 def _match(
@@ -462,6 +639,7 @@ def fit_segmentation(
     as_of_date: date | str,
     previous: PreviousModel | None = None,
     ids_issued: int = 0,
+    labelled: pd.DataFrame | None = None,
 ) -> SegmentationModel:
     """Fit the segmentation on a training frame (one row per customer, with customer_id).
 
@@ -470,6 +648,11 @@ def fit_segmentation(
     model's artifact table), segments that match a previous segment keep its id and name.
     Without it, segment ids are ids_issued + 1, ids_issued + 2, ... (ids_issued: the largest id
     a model of this warehouse issued, so that no id is issued twice).
+    `labelled` (int_segment_validation_sample: features and outcomes at as_of_date - horizon,
+    cutoff_role training, and one horizon earlier, evaluation, with the RFM grid and recency
+    quartile of each customer) weights the features and measures every candidate k, the RFM
+    grid and recency quartiles on the time hold-out (customer_segmentation.validation); without
+    it the features are unweighted and k is chosen by silhouette.
     """
     started = time.perf_counter()
     if "customer_id" not in features.columns:
@@ -480,15 +663,18 @@ def fit_segmentation(
             "Check the input orders and var as_of_date."
         )
     ordered = features.sort_values("customer_id", kind="stable").reset_index(drop=True)
-    full_scaling = fit_scaling(
-        ordered,
-        settings.numeric_features,
-        settings.log1p_features,
-        settings.categorical_features,
-        max_categories_per_feature=settings.max_categories_per_feature,
-    )
+    holdout = LabelledWindow.from_sample(labelled, "training")
+    earlier = LabelledWindow.from_sample(labelled, "evaluation")
+    # The model's features are weighted by the latest outcomes known: those of the hold-out
+    # window (the validation refits one horizon back, weighted by the window before it).
+    space = model_space(ordered, settings, holdout)
+    full_scaling, scaling = space.full_scaling, space.scaling
     x_full = apply_scaling(ordered, full_scaling.parameters)
-    scaling, x = drop_correlated_features(full_scaling, x_full, settings.max_feature_correlation)
+    x = apply_scaling(ordered, scaling.parameters)
+
+    def validity(ks: list[int]) -> pd.DataFrame:
+        return holdout_validity(holdout, earlier, settings, ks)
+
     clustering = fit_segments(
         x,
         k_min=settings.k_min,
@@ -498,6 +684,7 @@ def fit_segmentation(
         silhouette_sample_size=settings.silhouette_sample_size,
         forced_k=settings.k,
         options=clustering_options(settings),
+        validity=validity if holdout.usable else None,
     )
     match = _match(clustering, scaling, settings, previous, ids_issued)
     ids = np.asarray(match.segment_ids, dtype="int64")
@@ -547,4 +734,37 @@ def fit_segmentation(
         vanished=match.vanished,
         previous_model_id=None if previous is None else previous.model_id,
         max_segment_id_issued=match.max_segment_id_issued,
+        feature_weights=space.weights,
+        weighting_status=space.weighting_status,
+        validation=_validation_summary(holdout),
+        baselines=_baseline_validity(holdout),
     )
+
+
+def _validation_summary(holdout: LabelledWindow) -> dict[str, str | float | None]:
+    """Where the validity figures come from, for the registry."""
+    return {
+        "validation_status": (
+            f"measured on {len(holdout.frame)} customers: features at {holdout.cutoff_date}, "
+            f"outcomes up to {holdout.outcome_end_date}"
+            if holdout.usable
+            else f"not measured: {holdout.status}"
+        ),
+        "validation_cutoff_date": holdout.cutoff_date,
+        "validation_outcome_end_date": holdout.outcome_end_date,
+        "validation_customers": float(len(holdout.frame)) if holdout.usable else None,
+    }
+
+
+def _baseline_validity(holdout: LabelledWindow) -> pd.DataFrame:
+    """VALIDITY_METRICS of the RFM grid and recency quartiles (scored in SQL) on the hold-out:
+    one row per method, with k = the number of groups; nulls when not measured."""
+    rows = []
+    for column, method in BASELINE_METHODS.items():
+        if holdout.usable and column in holdout.frame.columns:
+            groups = holdout.frame[column].to_numpy()
+            figures = validity_metrics(groups, holdout.churned, holdout.spend)
+            rows.append({"method": method, "k": int(pd.Series(groups).nunique()), **figures})
+        else:
+            rows.append({"method": method, "k": None, **dict.fromkeys(VALIDITY_METRICS)})
+    return pd.DataFrame(rows, columns=["method", "k", *VALIDITY_METRICS])

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 ALGORITHMS = ("kmeans", "hierarchical", "hdbscan", "autoencoder_kmeans")
+FEATURE_WEIGHTING = ("outcomes", "none")
+K_SELECTION = ("usefulness", "silhouette")
 
 # Ward keeps an n x n distance structure (about 8 * n^2 bytes): 20k rows is 3.2 GB.
 MAX_HIERARCHICAL_SAMPLE_SIZE = 20_000
@@ -32,6 +34,7 @@ _INTEGER_SETTINGS = (
 _FLOAT_SETTINGS = (
     "min_stability",
     "min_segment_share",
+    "usefulness_tolerance",
     "max_feature_correlation",
     "holdout_share",
     "outlier_radius_quantile",
@@ -53,6 +56,13 @@ class SegmentationSettings:
       min_segment_share           smallest segment share a candidate needs to be eligible; for
                                   hdbscan it sets min_cluster_size (share of the fitted sample)
       holdout_share               share of rows held out for the hold-out ARI (0: skipped)
+      k_selection                 usefulness (default): among stable, eligible candidates, those
+                                  within usefulness_tolerance of the most useful on the time
+                                  hold-out (churn and spend eta²), the best silhouette; or
+                                  silhouette: the best silhouette (customer_segmentation.clustering)
+      feature_weighting           outcomes (default): each dimension weighted by its relation to
+                                  next-period churn and spend (customer_segmentation.validation);
+                                  none: every dimension counts the same
     Algorithm samples and sizes:
       hierarchical_sample_size    rows Ward is fitted on (at most 20,000: memory is quadratic)
       hdbscan_sample_size         rows HDBSCAN is fitted on
@@ -71,8 +81,8 @@ class SegmentationSettings:
     categorical_features: tuple[str, ...] = ()
     algorithm: str = "kmeans"
     seed: int = 42
-    k_min: int = 3
-    k_max: int = 8
+    k_min: int = 4
+    k_max: int = 10
     k: int | None = None
     n_init: int = 10
     silhouette_sample_size: int = 10_000
@@ -82,6 +92,9 @@ class SegmentationSettings:
     min_stability: float = 0.8
     min_segment_share: float = 0.02
     holdout_share: float = 0.2
+    k_selection: str = "usefulness"
+    usefulness_tolerance: float = 0.05
+    feature_weighting: str = "outcomes"
     hierarchical_sample_size: int = 10_000
     hdbscan_sample_size: int = 10_000
     autoencoder_sample_size: int = 10_000
@@ -100,6 +113,17 @@ class SegmentationSettings:
                 f"segmentation_algorithm must be one of {', '.join(ALGORITHMS)}; "
                 f"got {self.algorithm!r}"
             )
+        if self.k_selection not in K_SELECTION:
+            raise ValueError(
+                f"segmentation_k_selection must be one of {', '.join(K_SELECTION)}; "
+                f"got {self.k_selection!r}"
+            )
+        if self.feature_weighting not in FEATURE_WEIGHTING:
+            raise ValueError(
+                f"segmentation_feature_weighting must be one of {', '.join(FEATURE_WEIGHTING)}; "
+                f"got {self.feature_weighting!r}"
+            )
+        _check_range("usefulness_tolerance", self.usefulness_tolerance, 0.0, 1.0)
         if self.k_min < 1 or self.k_max < self.k_min:
             raise ValueError(
                 "need 1 <= segmentation_k_min <= segmentation_k_max; "
@@ -204,6 +228,9 @@ class SegmentationSettings:
             "min_stability": self.min_stability,
             "min_segment_share": self.min_segment_share,
             "holdout_share": self.holdout_share,
+            "k_selection": self.k_selection,
+            "usefulness_tolerance": self.usefulness_tolerance,
+            "feature_weighting": self.feature_weighting,
             "hierarchical_sample_size": self.hierarchical_sample_size,
             "hdbscan_sample_size": self.hdbscan_sample_size,
             "autoencoder_sample_size": self.autoencoder_sample_size,

@@ -61,8 +61,26 @@ def test_the_model_is_fitted_without_browsing_or_review_features(online_retail_b
     assert {"recency_days", "frequency", "monetary", "category_diversity"} <= used
     assert not used & {"sessions", "browsing_minutes", "cart_abandonment_rate"}
     metrics = online_retail_build.query("select * from ml.segment_model_metrics").iloc[0]
-    assert 3 <= metrics["k"] <= 8
+    assert 4 <= metrics["k"] <= 10  # the default range of k
     assert metrics["silhouette"] > 0.15
+
+
+def test_real_data_is_judged_against_the_rfm_grid_and_the_verdict_is_said(online_retail_build):
+    """Whatever the outcome on this data, the marts and the build's last lines say it."""
+    validation = online_retail_build.query(
+        "select * from marts.segment_validation where is_current_model"
+    )
+    assert set(validation["method"]) == {"segments", "rfm_grid", "recency_quartiles"}
+    assert validation["value"].notna().all() and (validation["customers"] > 1000).all()
+    model = online_retail_build.query("select * from marts.segment_models where is_current")
+    model = model.iloc[0]
+    chosen = validation[validation["is_chosen"] & validation["metric"].str.endswith("eta_squared")]
+    ratios = chosen[chosen["method"] == "segments"].set_index("metric")["ratio_to_rfm_grid"]
+    assert bool(model["beats_rfm_grid"]) == bool((ratios >= 1.15).all())
+    verb = "beat" if model["beats_rfm_grid"] else "do NOT beat"
+    assert f"segment validation of {model['model_id']}: the segments {verb} the RFM grid" in (
+        online_retail_build.output
+    )
 
 
 def test_segments_are_named_uniquely_and_cover_the_revenue(online_retail_build):

@@ -31,6 +31,7 @@ LOG1P_FEATURES = ["recency_days", "frequency", "monetary", "sessions"]
 ALL_SECTIONS = {spec.key for spec in SECTIONS}
 TODAY_BUILT = {"headline", "sizes", "profiles", "segments", "projection", "k_selection", "fairness"}
 LATER_SECTIONS = {
+    "validation": "segment_validation",
     "scores": "customer_scores",
     "migration": "segment_migration",
     "monitoring": "segment_monitoring",
@@ -127,6 +128,49 @@ def _summary(segments: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFrame:
         z = profiles[profiles["feature"] == column].set_index("segment_id")["z_score"]
         summary[f"{feature}_z_score"] = summary["segment_id"].map(z)
     return summary
+
+
+# The hold-out figures of the fake model (marts.segment_validation): the chosen k = 3 beats the
+# grid on spend but not on churn, so the page must say "no".
+VALIDATION_FIGURES = {
+    ("segments", 3): {"churn_eta_squared": 0.205, "spend_eta_squared": 0.41},
+    ("segments", 4): {"churn_eta_squared": 0.199, "spend_eta_squared": 0.43},
+    ("rfm_grid", 11): {"churn_eta_squared": 0.19, "spend_eta_squared": 0.05},
+    ("recency_quartiles", 4): {"churn_eta_squared": 0.11, "spend_eta_squared": 0.03},
+}
+
+
+def _validation_rows() -> pd.DataFrame:
+    rows = []
+    order = {"segments": 1, "rfm_grid": 2, "recency_quartiles": 3}
+    for (method, k), figures in VALIDATION_FIGURES.items():
+        for metric, value in {
+            **figures,
+            "churn_lift_worst_segment": 1.8,
+            "churn_lift_best_segment": 0.2,
+            "spend_lift_best_segment": 6.0,
+            "spend_lift_worst_segment": 0.01,
+        }.items():
+            grid = VALIDATION_FIGURES[("rfm_grid", 11)].get(metric)
+            rows.append(
+                {
+                    "model_id": MODEL_ID,
+                    "method": method,
+                    "method_order": order[method],
+                    "k": k,
+                    "is_chosen": method != "segments" or k == 3,
+                    "metric": metric,
+                    "value": value,
+                    "ratio_to_rfm_grid": value / grid if grid else None,
+                    "horizon_days": 90,
+                    "validation_cutoff_date": pd.Timestamp("2026-04-02").date(),
+                    "outcome_end_date": pd.Timestamp(AS_OF_DATE).date(),
+                    "customers": 240,
+                    "beats_rfm_grid": False,
+                    "verdict": "the segments do NOT beat the RFM grid by 15% on both outcomes",
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def _optional_tables(features: pd.DataFrame, profiles: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -226,6 +270,7 @@ def _optional_tables(features: pd.DataFrame, profiles: pd.DataFrame) -> dict[str
                 "model_age_days": [0, 31, 0],
             }
         ),
+        "marts.segment_validation": _validation_rows(),
         "marts.segment_fairness": (
             features.melt(
                 id_vars=["segment_id"],
@@ -473,6 +518,29 @@ def test_unscored_customers_and_a_missing_hold_out_are_said(tmp_path):
     assert "Not scored" in scores and "too_few_repeat_buyers" in scores
     assert "No time hold-out: not evaluated: the data do not reach one horizon" in scores
     assert "chart-scores-calibration" not in figure_specs(html)
+
+
+def test_validation_puts_the_segments_beside_the_rfm_grid(full_report):
+    _, html = full_report
+    section = section_html(html, "validation")
+    assert 'data-state="built"' in section
+    assert "Beat the RFM grid?" in section and 'class="kpi status-bad"' in section
+    # The KPIs compare the chosen k (3) with the grid: 0.205 / 0.19 and 0.41 / 0.05.
+    assert "1.08\u00d7 the RFM grid (0.190)" in section
+    assert "8.20\u00d7 the RFM grid (0.050)" in section
+    assert "240 customers did in the 90 days after it" in section
+    assert "The segments do NOT beat the RFM grid" in section
+    bars = figure_specs(html)["chart-validation-eta"]["data"]
+    chosen = [("segments", 3), ("rfm_grid", 11), ("recency_quartiles", 4)]
+    for trace, metric in zip(bars, ("churn_eta_squared", "spend_eta_squared"), strict=True):
+        assert decoded(trace["y"]) == pytest.approx(
+            [VALIDATION_FIGURES[key][metric] for key in chosen]
+        )
+        assert [label.split("<br>")[0] for label in trace["x"]] == [
+            "The segments",
+            "RFM grid (11 labels)",
+            "Recency quartiles",
+        ]
 
 
 def test_empty_optional_tables_are_noted_not_drawn(tmp_path):

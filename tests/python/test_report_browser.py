@@ -52,7 +52,12 @@ TODAY_CHARTS = {
     "fairness-gender",
     "fairness-age_band",
 }
-FULL_CHARTS = TODAY_CHARTS | {"scores-bars", "scores-calibration", "migration-heatmap"}
+FULL_CHARTS = TODAY_CHARTS | {
+    "validation-eta",
+    "scores-bars",
+    "scores-calibration",
+    "migration-heatmap",
+}
 HTML_VOID_ELEMENTS = {
     "area",
     "base",

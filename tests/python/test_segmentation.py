@@ -226,6 +226,7 @@ def test_artifacts_hold_the_new_record_types_and_metrics():
         "feature_selection",
         "explanation_rule",
         "linkage",
+        "validation",
     } <= record_types
     candidates = artifacts[artifacts.record_type == "k_candidate"]
     assert set(candidates["metric"]) == {
@@ -235,8 +236,10 @@ def test_artifacts_hold_the_new_record_types_and_metrics():
         "stability",
         "inertia",
         "min_segment_share",
+        "usefulness",
         "is_eligible",
         "is_chosen",
+        "selection_reason",
     }
     metrics = artifacts[artifacts.record_type == "metric"].set_index("metric")["value"]
     for name in ("holdout_ari", "stability", "davies_bouldin", "scoring_agreement"):

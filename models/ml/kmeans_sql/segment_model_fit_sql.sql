@@ -1,9 +1,10 @@
 {#- kmeans_sql, step 8: the fitted model as the same long artifact table the Python model
     python_models/segment_model_fit writes (columns: macro model_artifact_columns), so the ml.*
     tables, the scoring SQL and every mart read it unchanged (through segment_model_artifacts):
-    record types scaling, dropped_feature, centroid, segment, k_candidate, metric, parameter and
-    feature_selection. Not computed: silhouette, stability, hold-out ARI, explanation rules (they
-    need pairwise distances or refits). Grain: one row per stored fact, as in segment_model_fit. -#}
+    record types scaling, dropped_feature, centroid, segment, k_candidate, metric, parameter,
+    feature_selection and validation (the RFM grid and recency quartiles on the time hold-out).
+    Not computed: silhouette, stability, hold-out ARI, explanation rules, the segments' validity
+    (they need pairwise distances or refits). Grain: one row per stored fact, as in segment_model_fit. -#}
 {{ config(enabled=var('segmentation_algorithm') == 'kmeans_sql') }}
 {%- set settings = kmeans_sql_settings() -%}
 {%- set features = settings.features -%}
@@ -49,6 +50,12 @@ run_date as (
 drift_reference as (
 
     select * from {{ ref('int_feature_drift_reference') }}
+
+),
+
+validation_sample as (
+
+    select * from {{ ref('int_segment_validation_sample') }}
 
 ),
 
@@ -470,6 +477,16 @@ decision_records as (
 
 ),
 
+{# The RFM grid and recency quartiles on the time hold-out; the segments are not judged there:
+    that needs a refit one horizon back (customer_segmentation.validation). #}
+validation_records as (
+
+    {{ segment_validation_records(
+        'validation_sample',
+        segments_status='not measured for the segments: kmeans_sql does not refit them one horizon back') }}
+
+),
+
 final as (
 
     select * from scaling_records
@@ -491,6 +508,8 @@ final as (
     select * from drift_reference_records
     union all
     select * from decision_records
+    union all
+    select * from validation_records
 
 )
 
