@@ -590,7 +590,9 @@ def choose_model(
         )
     kept = f"current model kept: {judged}"
     if verdict.status == "retrain":
-        kept += "; retraining_policy is manual: run with --vars '{retrain: true}' to refit"
+        kept += (
+            "; monitoring.retraining_policy is manual: run with --vars '{retrain: true}' to refit"
+        )
     return ModelChoice(
         "keep",
         kept,

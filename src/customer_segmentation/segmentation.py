@@ -73,7 +73,7 @@ import numpy as np
 import pandas as pd
 
 from customer_segmentation.algorithms import build_clusterer
-from customer_segmentation.clustering import ClusteringOptions, ClusteringResult, fit_segments
+from customer_segmentation.clustering import ClusteringResult, fit_segments
 from customer_segmentation.explain import (
     EXPLANATION_COLUMNS,
     FEATURE_REPORT_COLUMNS,
@@ -95,7 +95,7 @@ from customer_segmentation.preprocessing import (
     weight_scaling,
 )
 from customer_segmentation.scoring import assign_to_nearest
-from customer_segmentation.settings import SegmentationSettings
+from customer_segmentation.settings import SQL_ALGORITHMS, SegmentationSettings
 from customer_segmentation.tracking import (
     VANISHED_COLUMNS,
     PreviousModel,
@@ -114,7 +114,6 @@ __all__ = [
     "ARTIFACT_COLUMNS",
     "PreviousModel",
     "SegmentationModel",
-    "clustering_options",
     "fit_segmentation",
     "typed_artifacts",
 ]
@@ -454,27 +453,6 @@ def _model_id(
     return f"{settings.algorithm}-{as_of_date}-{digest.hexdigest()[:10]}"
 
 
-def clustering_options(settings: SegmentationSettings) -> ClusteringOptions:
-    """The clustering knobs of a settings object."""
-    return ClusteringOptions(
-        algorithm=settings.algorithm,
-        radius_quantile=settings.outlier_radius_quantile,
-        min_segment_share=settings.min_segment_share,
-        hierarchical_sample_size=settings.hierarchical_sample_size,
-        hdbscan_sample_size=settings.hdbscan_sample_size,
-        autoencoder_sample_size=settings.autoencoder_sample_size,
-        autoencoder_hidden_size=settings.autoencoder_hidden_size,
-        autoencoder_bottleneck_size=settings.autoencoder_bottleneck_size,
-        autoencoder_max_iter=settings.autoencoder_max_iter,
-        stability_resamples=settings.stability_resamples,
-        stability_sample_size=settings.stability_sample_size,
-        min_stability=settings.min_stability,
-        holdout_share=settings.holdout_share,
-        k_selection=settings.k_selection,
-        usefulness_tolerance=settings.usefulness_tolerance,
-    )
-
-
 @dataclass(frozen=True)
 class ModelSpace:
     """The space a method clusters in: scaling (weighted, without the correlated features), the
@@ -550,7 +528,7 @@ def holdout_validity(
     if x.shape[1] == 0:
         partitions = {}
     else:
-        clusterer = build_clusterer(clustering_options(settings), x, settings.seed, settings.n_init)
+        clusterer = build_clusterer(settings, x, settings.seed, settings.n_init)
         partitions = clusterer.partitions(x, ks)
     for k in ks:
         # hdbscan's noise rows (label -1) are a group of their own, as the outlier segment is.
@@ -655,6 +633,11 @@ def fit_segmentation(
     it the features are unweighted and k is chosen by silhouette.
     """
     started = time.perf_counter()
+    if settings.algorithm in SQL_ALGORITHMS:
+        raise ValueError(
+            f"segmentation.algorithm {settings.algorithm} is fitted in SQL by dbt "
+            "(models/ml/kmeans_sql, models/ml/rfm_grid), not by fit_segmentation"
+        )
     if "customer_id" not in features.columns:
         raise ValueError("the feature table has no customer_id column")
     if features.empty:
@@ -683,7 +666,7 @@ def fit_segmentation(
         n_init=settings.n_init,
         silhouette_sample_size=settings.silhouette_sample_size,
         forced_k=settings.k,
-        options=clustering_options(settings),
+        options=settings,
         validity=validity if holdout.usable else None,
     )
     match = _match(clustering, scaling, settings, previous, ids_issued)

@@ -142,17 +142,17 @@ def test_no_customers_is_a_clear_error():
 
 
 def test_settings_are_validated():
-    with pytest.raises(ValueError, match="segmentation_k_min"):
+    with pytest.raises(ValueError, match="segmentation.k_min"):
         SegmentationSettings(numeric_features=("a",), k_min=5, k_max=3)
     with pytest.raises(ValueError, match="log1p"):
         SegmentationSettings(numeric_features=("a",), log1p_features=("b",))
-    with pytest.raises(ValueError, match="segmentation_algorithm"):
+    with pytest.raises(ValueError, match="segmentation.algorithm"):
         SegmentationSettings(numeric_features=("a",), algorithm="magic")
 
 
 def test_settings_from_json_accept_null_k():
     settings = SegmentationSettings.from_json(
-        '{"numeric_features": ["a"], "k": null, "k_min": "2", "k_max": 4}'
+        '{"numeric_features": ["a"], "log1p_features": [], "k": null, "k_min": "2", "k_max": 4}'
     )
     assert settings.k is None
     assert settings.k_min == 2
@@ -286,7 +286,8 @@ def test_new_settings_are_validated_and_read_from_json():
     with pytest.raises(ValueError, match="max_match_distance"):
         SegmentationSettings(numeric_features=("a",), max_match_distance=0)
     settings = SegmentationSettings.from_json(
-        '{"numeric_features": ["a"], "algorithm": "hdbscan", "stability_resamples": "3",'
+        '{"numeric_features": ["a"], "log1p_features": [], "algorithm": "hdbscan",'
+        ' "stability_resamples": "3",'
         ' "min_segment_share": "0.05", "max_feature_correlation": 0.8}'
     )
     assert settings.stability_resamples == 3

@@ -32,8 +32,10 @@ def _one_thread():
 
 
 def _settings(k: int) -> SegmentationSettings:
+    # The class defaults are the project's (log1p on the nine skewed features): none here.
     return SegmentationSettings(
         numeric_features=FEATURES,
+        log1p_features=(),
         k=k,
         n_init=3,
         stability_resamples=0,
