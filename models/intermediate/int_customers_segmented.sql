@@ -9,7 +9,7 @@
     The list of model dimensions is read from segment_model_scaling when the model is compiled
     (its upstream Python model has already run by then); the scaling parameters and centroids
     themselves are joined at run time. Ties go to the lower segment id. -#}
-{%- if var('segmentation_algorithm') == 'rfm_grid' %}
+{%- if setting('segmentation', 'algorithm') == 'rfm_grid' %}
 {#- rfm_grid: the customer's label in the classic RFM grid at as_of_date (int_customers_rfm_scored;
     segment_model_fit_rfm_grid). There is no centre, so no distance. #}
 with

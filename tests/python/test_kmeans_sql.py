@@ -34,9 +34,11 @@ def kmeans_sql_build(demo_build, demo_data, tmp_path_factory):
         work_dir,
         {
             "raw_data_path": str(demo_data),
-            "segmentation_algorithm": "kmeans_sql",
-            "kmeans_sql_k": K,
-            "kmeans_sql_iterations": ITERATIONS,
+            "segmentation": {
+                "algorithm": "kmeans_sql",
+                "kmeans_sql_k": K,
+                "kmeans_sql_iterations": ITERATIONS,
+            },
             "export_path": None,
         },
         extra_arguments=("--select", "kmeans_sql_feature_stats+"),

@@ -10,7 +10,7 @@ from conftest import REPO_ROOT, copy_warehouse, run_dbt
 pytestmark = pytest.mark.dbt
 
 ETA_METRICS = ("churn_eta_squared", "spend_eta_squared")
-MIN_IMPROVEMENT = 0.15  # var segment_validation_min_improvement (dbt_project.yml)
+MIN_IMPROVEMENT = 0.15  # segmentation.validation_min_improvement (docs/configuration.md)
 
 
 def _validation(run, where: str = "is_current_model") -> pd.DataFrame:
@@ -156,7 +156,7 @@ def test_the_rfm_grid_as_the_segmentation_fills_the_same_marts(demo_build, demo_
     database = copy_warehouse(demo_build, tmp_path)
     run = run_dbt(
         tmp_path,
-        {"raw_data_path": str(demo_data), "segmentation_algorithm": "rfm_grid"},
+        {"raw_data_path": str(demo_data), "segmentation": {"algorithm": "rfm_grid"}},
         extra_arguments=("--select", "segment_model_fit_rfm_grid+"),
         database=database,
     )

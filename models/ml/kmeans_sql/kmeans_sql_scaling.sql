@@ -1,7 +1,7 @@
 {#- kmeans_sql, step 3: which features become model dimensions, and where. As
     customer_segmentation.preprocessing.drop_correlated_features does it: in feature order, a
     screened-in feature is kept unless an earlier kept feature correlates with it above var
-    segmentation_max_feature_correlation (|r|, r rounded to 6 decimals); the reason names the
+    segmentation.max_feature_correlation (|r|, r rounded to 6 decimals); the reason names the
     earlier kept feature with the largest |r| (ties: the earlier one). No correlation screening
     with fewer than 3 customers, as in Python.
 
@@ -11,7 +11,7 @@
     step per feature, Spark spends minutes planning it. With no table yet (dbt compile on an empty
     warehouse) every screened-in feature counts as kept. Grain: one row per requested numeric
     feature that is a column of the feature table. -#}
-{{ config(enabled=var('segmentation_algorithm') == 'kmeans_sql') }}
+{{ config(enabled=setting('segmentation', 'algorithm') == 'kmeans_sql') }}
 {%- set settings = kmeans_sql_settings() -%}
 {%- set features = settings.features -%}
 {%- set conflicts = [] -%}
