@@ -15,8 +15,8 @@ from customer_segmentation.model_choice import (
     evaluate_policy,
     kept_model_artifacts,
     new_model_artifacts,
-    read_stored_models,
 )
+from customer_segmentation.model_store import read_stored_models
 from customer_segmentation.segmentation import fit_segmentation
 from customer_segmentation.settings import (
     MonitoringSettings,
