@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 from conftest import REPO_ROOT, copy_warehouse, run_dbt
 
+from customer_segmentation.model_store import schema_violations
+
 pytestmark = pytest.mark.dbt
 
 ETA_METRICS = ("churn_eta_squared", "spend_eta_squared")
@@ -192,3 +194,6 @@ def test_the_rfm_grid_as_the_segmentation_fills_the_same_marts(demo_build, demo_
     assert sql_quartiles.to_numpy() == pytest.approx(
         by_model[("kmeans", "recency_quartiles")].to_numpy(), abs=1e-9
     )
+
+    # The SQL fitter writes what the record classes of customer_segmentation.model_store hold.
+    assert schema_violations(run.query("select * from ml.segment_model_fit_rfm_grid")) == []
