@@ -14,14 +14,16 @@
     CSV file that is not valid text in var raw_csv_encoding), the step stops with all of them
     and writes nothing.
 
-    It runs as the project's on-run-start hook (only_when_read=true: when the command runs a
-    node that reads the `shop` source, so a dbt build, or a run or test of staging) and on its
-    own with `dbt run-operation ingest_shop_inputs`. Returns no SQL of its own. -#}
+    It runs as the project's on-run-start hook (only_when_read=true: when a dbt build, run or
+    test runs a node that reads the `shop` source) and on its own with `dbt run-operation
+    ingest_shop_inputs`. Returns no SQL of its own. -#}
 {% macro ingest_shop_inputs(only_when_read=false) %}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
-    {%- if only_when_read and not shop_input_is_read() -%}
+    {#- dbt compile (and show, docs generate) renders the hooks too: only commands that run
+        nodes ingest. -#}
+    {%- if only_when_read and (flags.WHICH not in ('build', 'run', 'test', 'retry') or not shop_input_is_read()) -%}
         {{ return('') }}
     {%- endif -%}
     {%- do validated_shop_input_vars() -%}
