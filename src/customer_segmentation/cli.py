@@ -21,8 +21,12 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from customer_segmentation.progress import LogFollower
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_WAREHOUSE = "warehouse/customer_segmentation.duckdb"
 DEFAULT_DEMO_DIR = "data/demo"
@@ -174,8 +178,29 @@ def backfill(dates: list[date], variables: dict, extra_arguments: list[str]) -> 
     print_summary(database)
 
 
+def read_inputs(connection) -> pd.DataFrame | None:
+    """What the last build's ingest step found, one row per input table (staging.shop_inputs):
+    input, found (where, or why it counts as absent), columns without values. None for a
+    warehouse built before the ingest step wrote it."""
+    found = connection.sql(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'staging' and table_name = 'shop_inputs'"
+    ).fetchall()
+    if not found[0][0]:
+        return None
+    return connection.sql(
+        """
+        select
+            table_name as input,
+            case when is_found then location else problem end as found,
+            coalesce(columns_without_values, '') as columns_without_values
+        from staging.shop_inputs
+        """
+    ).df()
+
+
 def print_summary(database: Path) -> None:
-    """Print the model, the segments and the rejected rows of a built warehouse."""
+    """Print the model, the segments, the inputs read and the rejected rows of a built warehouse."""
     import duckdb
 
     if not database.exists():
@@ -209,6 +234,7 @@ def print_summary(database: Path) -> None:
             order by 1, 3 desc
             """
         ).df()
+        inputs = read_inputs(connection)
     import pandas as pd
 
     with pd.option_context("display.width", 200, "display.max_colwidth", 60):
@@ -216,6 +242,9 @@ def print_summary(database: Path) -> None:
         print(metrics.to_string(index=False))
         print("\nSegments (marts.segment_summary)")
         print(summary.to_string(index=False))
+        if inputs is not None:
+            print("\nInputs (staging.shop_inputs)")
+            print(inputs.to_string(index=False))
         print("\nRejected input rows (staging.*_rejected)")
         print(rejected.to_string(index=False) if len(rejected) else "none")
     print(
