@@ -447,7 +447,7 @@ def ensure_data(size: Size, poll_s: float) -> dict:
     command = [
         sys.executable,
         "-m",
-        "customer_segmentation.demo_data",
+        "demo.shop",
         "--output",
         rel(directory),
         "--customers",

@@ -7,12 +7,13 @@
 - backfill: build the pipeline for a list of past dates (monthly or weekly), oldest first, so
   that segment history, migration and monitoring cover them; one progress line per date.
 - report: write the self-contained HTML segment report (see customer_segmentation.report).
-- demo-data: write a demo shop of any size (see customer_segmentation.demo_data).
+- demo-data: write a demo shop of any size (see demo/shop.py; a tool beside the package).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
@@ -21,6 +22,7 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from customer_segmentation.progress import LogFollower
@@ -82,10 +84,23 @@ def run_dbt(arguments: list[str]) -> None:
     _step(f"dbt {arguments[0]} finished in {time.perf_counter() - started:.1f} s")
 
 
+def demo_shop() -> ModuleType:
+    """The demo shop generator, demo/shop.py of the project directory (the working directory of
+    every command here, as for dbt). It sits beside the package, outside it: only the demo
+    commands load it."""
+    project = Path.cwd()
+    if not (project / "demo" / "shop.py").is_file():
+        raise SystemExit(
+            f"no demo/shop.py in {project}: run the demo commands from the project directory"
+        )
+    if str(project) not in sys.path:
+        sys.path.insert(0, str(project))
+    return importlib.import_module("demo.shop")
+
+
 def ensure_demo_data(directory: Path, customers: int, seed: int) -> None:
     """Write the demo shop unless the same one is already there."""
-    from customer_segmentation.demo_data import generate_shop
-
+    generate_shop = demo_shop().generate_shop
     parameters = {"customers": customers, "seed": seed}
     marker = directory / DEMO_MARKER
     if marker.exists() and json.loads(marker.read_text()) == parameters:
@@ -262,9 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # These two hand all their arguments to their own parsers.
     if argv and argv[0] == "demo-data":
-        from customer_segmentation.demo_data import main as demo_data_main
-
-        return demo_data_main(argv[1:])
+        return demo_shop().main(argv[1:])
     if argv and argv[0] == "report":
         from customer_segmentation.report import main as report_main
 

@@ -42,7 +42,7 @@ from conftest import REPO_ROOT, DbtRun
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from customer_segmentation.demo_data import generate_shop
+from demo.shop import generate_shop
 
 pytestmark = pytest.mark.dbt
 
