@@ -110,3 +110,22 @@ def planted_personas(data_dir: Path) -> pd.DataFrame:
     labels = pd.read_parquet(data_dir / "_labels" / "planted_personas.parquet")
     labels["customer_id"] = labels["customer_id"].astype(str)
     return labels
+
+
+def assert_sql_fit_run_records(run: DbtRun, model_id: str, as_of_date) -> None:
+    """A model fitted in SQL (kmeans_sql, rfm_grid) records, as the scikit-learn fitters do, the
+    run's decision (a refit, with its reason) and the drift reference of the run's customers."""
+    decision = run.query(
+        "select * from ml.segment_model_decisions "
+        f"where as_of_date = '{pd.Timestamp(as_of_date).date()}'"
+    )
+    assert decision["model_id"].tolist() == [model_id]
+    assert decision["decision"].iloc[0] == "refit"
+    assert decision["decision_reason"].iloc[0]
+    reference = run.query(
+        f"select * from ml.segment_model_drift_reference where model_id = '{model_id}'"
+    )
+    customers = run.query("select count(*) as n from intermediate.int_customer_features")
+    assert not reference.empty
+    per_feature = reference.groupby("feature")["reference_customers"].sum()
+    assert (per_feature == customers["n"].iloc[0]).all()
