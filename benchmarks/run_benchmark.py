@@ -17,7 +17,9 @@ probabilistic purchase model's fit alone on every customer of each size
 
 Peak RSS is the maximum over time of the summed resident set size of the process and all its
 descendants, polled from /proc every --poll-ms milliseconds (and never below the child's own
-ru_maxrss). Results go to --output (default benchmarks/results/) as JSON and Markdown.
+ru_maxrss). Results go to --output (default benchmarks/results/): latest.md, the summary that is
+committed, and the raw JSON (latest.json plus a time-stamped copy per invocation), kept local
+(gitignored).
 Everything runs from the repository root; no absolute paths are written to the results.
 """
 
@@ -447,7 +449,7 @@ def ensure_data(size: Size, poll_s: float) -> dict:
     command = [
         sys.executable,
         "-m",
-        "customer_segmentation.demo_data",
+        "demo.shop",
         "--output",
         rel(directory),
         "--customers",
@@ -1752,7 +1754,6 @@ def main(argv: list[str] | None = None) -> int:
     (options.output / f"benchmark-{stamp}.json").write_text(
         json.dumps(report, indent=2, default=str)
     )
-    (options.output / f"benchmark-{stamp}.md").write_text(text)
     (options.output / "latest.json").write_text(json.dumps(report, indent=2, default=str))
     (options.output / "latest.md").write_text(text)
     print_table(report)
