@@ -253,23 +253,24 @@ class PrivacyBudget:
             "sum_of_squares": self.noise_scale("iteration", 3, l1=d * limit**2, l2=d * limit**2),
         }
 
-    def scaling_scales(self, features: Sequence[str]) -> dict[str, float]:
-        """Noise scales of n, the value counts, S1 and S2 in the scaling round."""
+    def scaling_scales(self, features: Sequence[str]) -> dict[str, Any]:
+        """Noise scales of n, the value counts, S1 and S2 in the scaling round.
+
+        S1 and S2 get a scale per feature: their part of the budget is split evenly over the
+        features, each with its own sensitivity (b_f and b_f^2, b_f = max(|lo_f|, |hi_f|)), so
+        a rate in [0, 1] is not drowned by the noise a log1p feature's wide bounds need.
+        """
         bounds = [self.settings.bounds(feature) for feature in features]
         largest = np.array([max(abs(low), abs(high)) for low, high in bounds])
+        parts = 4 * len(features)
         return {
             "rows": self.noise_scale("scaling", 4, l1=1.0, l2=1.0),
             "values": self.noise_scale(
                 "scaling", 4, l1=float(len(features)), l2=math.sqrt(len(features))
             ),
-            "sum": self.noise_scale(
-                "scaling", 4, l1=float(largest.sum()), l2=float(np.sqrt((largest**2).sum()))
-            ),
-            "sum_of_squares": self.noise_scale(
-                "scaling",
-                4,
-                l1=float((largest**2).sum()),
-                l2=float(np.sqrt((largest**4).sum())),
+            "sum": np.array([self.noise_scale("scaling", parts, l1=b, l2=b) for b in largest]),
+            "sum_of_squares": np.array(
+                [self.noise_scale("scaling", parts, l1=b**2, l2=b**2) for b in largest]
             ),
         }
 
@@ -675,14 +676,14 @@ def _noisy(
 
 def _noise_makers(
     shops: Sequence[Shop], settings: FederatedSettings
-) -> Callable[[int, dict[str, float] | None], Callable[[str, np.ndarray], np.ndarray] | None]:
+) -> Callable[[int, dict[str, Any] | None], Callable[[str, np.ndarray], np.ndarray] | None]:
     """Per shop, a function adding that shop's own noise to a statistic (scales per name)."""
     generators = [
         np.random.default_rng(None if settings.noise_seed is None else [settings.noise_seed, index])
         for index in range(len(shops))
     ]
 
-    def make(index: int, scales: dict[str, float] | None):
+    def make(index: int, scales: dict[str, Any] | None):
         if scales is None:
             return None
         generator = generators[index]
@@ -826,9 +827,15 @@ def main(argv: list[str] | None = None) -> int:
         "per-cluster counts, sums and sums of squares (docs/federated.md).",
     )
     parser.add_argument(
-        "--warehouse", type=Path, action="append", required=True, help="a shop (repeat)"
+        "--warehouse",
+        action="append",
+        required=True,
+        help="a shop: a DuckDB file, or FILE#schema.table for a shop's feature table in a shared "
+        "file (repeat for every shop)",
     )
-    parser.add_argument("--relation", default=DEFAULT_RELATION, help="each shop's feature table")
+    parser.add_argument(
+        "--relation", default=DEFAULT_RELATION, help="the feature table of a FILE without #"
+    )
     parser.add_argument("--k", type=int, help="segments (default 5)")
     parser.add_argument("--features", help="comma-separated (default: the shops' build settings)")
     parser.add_argument("--log1p-features", help="comma-separated subset of --features")
@@ -855,7 +862,9 @@ def main(argv: list[str] | None = None) -> int:
             values["log1p_features"] = (arguments.log1p_features or "").split(",")
             values["log1p_features"] = [name for name in values["log1p_features"] if name]
         elif "numeric_features" not in values:
-            numeric, log1p = features_of_shops(arguments.warehouse)
+            numeric, log1p = features_of_shops(
+                sorted({Path(spec.split("#")[0]) for spec in arguments.warehouse})
+            )
             values["numeric_features"], values["log1p_features"] = numeric, log1p
         for name in (
             "k",
@@ -870,13 +879,16 @@ def main(argv: list[str] | None = None) -> int:
             if getattr(arguments, name) is not None:
                 values[name] = getattr(arguments, name)
         settings = FederatedSettings.from_mapping(values)
-        stems = [path.stem for path in arguments.warehouse]
-        shops = [
-            Shop.from_warehouse(
-                path, arguments.relation, path.stem if stems.count(path.stem) == 1 else str(path)
-            )
-            for path in arguments.warehouse
+        # A shop is named after its file (and table); the whole argument when that repeats.
+        labels = [
+            Path(spec.partition("#")[0]).stem + spec[len(spec.partition("#")[0]) :]
+            for spec in arguments.warehouse
         ]
+        shops = []
+        for spec, label in zip(arguments.warehouse, labels, strict=True):
+            path, _, relation = spec.partition("#")
+            name = label if labels.count(label) == 1 else spec
+            shops.append(Shop.from_warehouse(path, relation or arguments.relation, name))
     except (ValueError, FileNotFoundError) as error:
         print(f"customer-segmentation federated: {error}", file=sys.stderr)
         return 2

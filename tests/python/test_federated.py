@@ -146,7 +146,13 @@ def test_noise_scales_follow_the_documented_sensitivities():
     assert scales["sum_of_squares"] == pytest.approx(5 * CLIP_LIMIT**2 / per_iteration_part)
     scaling = budget.scaling_scales(FEATURES)
     scaling_part = 2.0 * 0.2 / 4
-    assert scaling["sum"] == pytest.approx((4 * LOG1P_UPPER_BOUND + 1.0) / scaling_part)
+    assert scaling["values"] == pytest.approx(5 / scaling_part)
+    # Sums: the budget split over the features, each with its own bound (log1p: ln(1 + 10^7),
+    # return_rate: 1).
+    per_feature = scaling_part / 5
+    bounds = np.array([LOG1P_UPPER_BOUND] * 4 + [1.0])
+    np.testing.assert_allclose(scaling["sum"], bounds / per_feature)
+    np.testing.assert_allclose(scaling["sum_of_squares"], bounds**2 / per_feature)
     # Gaussian: rho-zCDP from (epsilon, delta), sigma = L2 sensitivity / sqrt(2 rho_part).
     gaussian = PrivacyBudget(
         FederatedSettings(
@@ -289,6 +295,20 @@ def test_the_command_fits_shops_from_warehouses(shops, tmp_path, capsys):
     assert "(epsilon = 50, delta = 1e-06)-DP" in capsys.readouterr().out
     assert main([*arguments, "--k", "4"]) == 2  # no segment model to read the features from
     assert "has no segment model" in capsys.readouterr().err
+
+    # Shops as schemas of one shared file.
+    shared = tmp_path / "shared.duckdb"
+    with duckdb.connect(str(shared)) as connection:
+        for shop in shops:
+            connection.execute(f"create schema {shop.name}")
+            connection.register("features", shop._features)
+            connection.execute(f"create table {shop.name}.customers as select * from features")
+            connection.unregister("features")
+    arguments = [f"--warehouse={shared}#{shop.name}.customers" for shop in shops]
+    assert main([*arguments, *features, "--k", "4", "--seed", "7", "--compare-pooled"]) == 0
+    out = capsys.readouterr().out
+    assert "3 shops" in out and "shared#north.customers" in out
+    assert "pooled K-means from the same start: adjusted Rand index 1.0000" in out
 
 
 # --- end to end: demo shops built with dbt ----------------------------------------------------
