@@ -4,11 +4,12 @@ Each shop keeps its customers (its warehouse's int_customer_features) to itself 
 coordinator's requests with aggregates only; no customer row leaves a shop. docs/federated.md
 lists exactly what is shared. The protocol:
 
-1. Scaling (one round): per numeric feature f, every shop sends its number of customers n, the
-   number with a value m_f, and the sums S1_f = sum t(x) and S2_f = sum t(x)^2 over those values
-   (t = log1p(max(x, 0)) for log1p features, else x). The coordinator derives the scaling of
-   customer_segmentation.preprocessing from the pooled moments: fill = t^-1(S1/m) (the mean of
-   t, in raw units), centre = the pooled mean of t(filled x), scale = its pooled standard
+1. Scaling (two rounds): per numeric feature f, every shop sends its number of customers n, the
+   number with a value m_f and the sum S1_f = sum t(x) over those values (t = log1p(max(x, 0))
+   for log1p features, else x); the coordinator sends back the pooled means c_f = S1/m, and every
+   shop sends S2_f = sum (t(x) - c_f)^2. The coordinator derives the scaling of
+   customer_segmentation.preprocessing from the pooled moments: fill = t^-1(c_f) (the mean of t,
+   in raw units), centre = the pooled mean of t(filled x), scale = its pooled standard
    deviation, clip at +-clip_limit. (The project's own scaling uses medians and the IQR, which
    are not sums; means and standard deviations are, so they are what a shop shares.)
 2. Start: without noise, every shop runs K-means++ on its own scaled customers and sends, per
@@ -30,11 +31,12 @@ customer of one shop (adding or removing a customer). Sensitivities come from bo
 whatever the data: a scaled coordinate lies in [-L, L] (L = clip_limit, CLIP_LIMIT of
 preprocessing), so in d dimensions one customer changes a cluster count by 1, the cluster sums by
 at most d*L (L1) or sqrt(d)*L (L2), and the sum of squared norms by at most d*L^2; for the scaling
-round, t(x) is clipped to public bounds [lo_f, hi_f] (feature_bounds) before it is summed. The
-budget is split: scaling_budget_share to the scaling round, the rest evenly over
-private_iterations iterations (a fixed number, public), and evenly over the statistics of each
-round. Laplace gives pure epsilon-DP by basic composition; Gaussian gives (epsilon, delta)-DP by
-zero-concentrated DP (rho from epsilon and delta, rho adding up over releases).
+rounds, t(x) is clipped to public bounds [lo_f, hi_f] (feature_bounds) before it is summed, and
+t(x) - c_f to +-(hi_f - lo_f)/2. The budget is split: scaling_budget_share to the scaling rounds,
+the rest evenly over private_iterations iterations (a fixed number, public), evenly over the
+statistics of each round, and for S1 and S2 evenly over the features. Laplace gives pure
+epsilon-DP by basic composition; Gaussian gives (epsilon, delta)-DP by zero-concentrated DP (rho
+from epsilon and delta, rho adding up over releases).
 """
 
 from __future__ import annotations
@@ -253,15 +255,23 @@ class PrivacyBudget:
             "sum_of_squares": self.noise_scale("iteration", 3, l1=d * limit**2, l2=d * limit**2),
         }
 
+    def half_widths(self, features: Sequence[str]) -> np.ndarray:
+        """w_f: deviations from the pooled mean are clipped to +-w_f in the spread round with
+        noise; half the width of the feature's public bounds."""
+        return np.array(
+            [(high - low) / 2 for low, high in (self.settings.bounds(f) for f in features)]
+        )
+
     def scaling_scales(self, features: Sequence[str]) -> dict[str, Any]:
-        """Noise scales of n, the value counts, S1 and S2 in the scaling round.
+        """Noise scales of n, the value counts, S1 (round 1) and S2 (round 2) of the scaling.
 
         S1 and S2 get a scale per feature: their part of the budget is split evenly over the
-        features, each with its own sensitivity (b_f and b_f^2, b_f = max(|lo_f|, |hi_f|)), so
-        a rate in [0, 1] is not drowned by the noise a log1p feature's wide bounds need.
+        features, each with its own sensitivity (b_f = max(|lo_f|, |hi_f|) for S1, w_f^2 for
+        S2), so a rate in [0, 1] is not drowned by the noise a log1p feature's wide bounds need.
         """
         bounds = [self.settings.bounds(feature) for feature in features]
         largest = np.array([max(abs(low), abs(high)) for low, high in bounds])
+        widths = self.half_widths(features)
         parts = 4 * len(features)
         return {
             "rows": self.noise_scale("scaling", 4, l1=1.0, l2=1.0),
@@ -270,7 +280,7 @@ class PrivacyBudget:
             ),
             "sum": np.array([self.noise_scale("scaling", parts, l1=b, l2=b) for b in largest]),
             "sum_of_squares": np.array(
-                [self.noise_scale("scaling", parts, l1=b**2, l2=b**2) for b in largest]
+                [self.noise_scale("scaling", parts, l1=w**2, l2=w**2) for w in widths]
             ),
         }
 
@@ -333,17 +343,10 @@ class Shop:
 
     # --- what the shop shares ----------------------------------------------------------------
 
-    def feature_moments(
-        self,
-        features: Sequence[str],
-        log1p_features: Sequence[str],
-        noise: Callable[[str, np.ndarray], np.ndarray] | None = None,
-        bounds: Mapping[str, tuple[float, float]] | None = None,
-    ) -> dict[str, np.ndarray]:
-        """Round 1: rows, values (m_f), sum (S1_f) and sum_of_squares (S2_f) of t(x) per feature.
-
-        bounds: clip t(x) to these public bounds first (with noise, so the sensitivity holds).
-        """
+    def _transformed(
+        self, features: Sequence[str], log1p_features: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """t(x) per feature (columns) and where x has a value."""
         values = np.column_stack(
             [
                 pd.to_numeric(self._features[name], errors="coerce").to_numpy(dtype=float)
@@ -354,19 +357,50 @@ class Shop:
         )
         present = ~np.isnan(values)
         log1p = np.array([name in set(log1p_features) for name in features])
-        transformed = np.where(log1p, np.log1p(np.clip(values, 0.0, None)), values)
+        return np.where(log1p, np.log1p(np.clip(values, 0.0, None)), values), present
+
+    def feature_means(
+        self,
+        features: Sequence[str],
+        log1p_features: Sequence[str],
+        noise: Callable[[str, np.ndarray], np.ndarray] | None = None,
+        bounds: Mapping[str, tuple[float, float]] | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Scaling round 1: rows (n), values (m_f) and sum (S1_f = sum of t(x)) per feature.
+
+        bounds: clip t(x) to these public bounds first (with noise, so the sensitivity holds).
+        """
+        transformed, present = self._transformed(features, log1p_features)
         if bounds is not None:
             low = np.array([bounds[name][0] for name in features])
             high = np.array([bounds[name][1] for name in features])
             transformed = np.clip(transformed, low, high)
-        transformed = np.where(present, transformed, 0.0)
         moments = {
-            "rows": np.array([float(len(values))]),
+            "rows": np.array([float(len(transformed))]),
             "values": present.sum(axis=0).astype(float),
-            "sum": transformed.sum(axis=0),
-            "sum_of_squares": (transformed**2).sum(axis=0),
+            "sum": np.where(present, transformed, 0.0).sum(axis=0),
         }
         return _noisy(moments, noise)
+
+    def feature_spread(
+        self,
+        features: Sequence[str],
+        log1p_features: Sequence[str],
+        centers: np.ndarray,
+        noise: Callable[[str, np.ndarray], np.ndarray] | None = None,
+        half_widths: np.ndarray | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Scaling round 2: sum_of_squares (S2_f = sum of (t(x) - c_f)^2) per feature, about the
+        pooled means c_f of round 1.
+
+        half_widths: clip t(x) - c_f to +-these first (with noise, so the sensitivity holds).
+        """
+        transformed, present = self._transformed(features, log1p_features)
+        deviations = transformed - np.asarray(centers, dtype=float)
+        if half_widths is not None:
+            deviations = np.clip(deviations, -half_widths, half_widths)
+        squares = np.where(present, deviations**2, 0.0).sum(axis=0)
+        return _noisy({"sum_of_squares": squares}, noise)
 
     def local_centres(
         self, scaling: pd.DataFrame, k: int, seed: int, n_init: int
@@ -497,16 +531,33 @@ def fit_federated(
     budget = PrivacyBudget(settings, dimensions=len(features))
     noise_for = _noise_makers(shops, settings)
 
-    # Round 1: the scaling, from pooled moments.
+    # Round 1: the scaling, from pooled means and then the pooled spread about them.
     scales = budget.scaling_scales(features) if settings.is_private else None
-    moments = []
+    bounds = {name: settings.bounds(name) for name in features} if scales else None
+    means = []
     for index, shop in enumerate(shops):
         noise = noise_for(index, scales)
-        bounds = {name: settings.bounds(name) for name in features} if scales else None
-        sent = shop.feature_moments(features, settings.log1p_features, noise, bounds)
-        moments.append(sent)
+        sent = shop.feature_means(features, settings.log1p_features, noise, bounds)
+        means.append(sent)
         shared.append(_shared_row(shop, "scaling", 0, sent))
-    scaling, dropped = _scaling_from_moments(_total(moments), features, settings)
+    pooled_means = _pooled_means(_total(means), features, settings)
+    half_widths = budget.half_widths(features) if scales else None
+    spreads = []
+    for index, shop in enumerate(shops):
+        noise = noise_for(index, scales)
+        sent = shop.feature_spread(
+            features, settings.log1p_features, pooled_means, noise, half_widths
+        )
+        spreads.append(sent)
+        shared.append(_shared_row(shop, "scaling", 0, sent))
+    scaling, dropped = _scaling_from_moments(
+        {**_total(means), **_total(spreads)},
+        pooled_means,
+        features,
+        settings,
+        noise=scales,
+        shops=len(shops),
+    )
     if scaling.empty:
         raise ValueError(f"no feature has data and spread in any shop: {dropped}")
     say(
@@ -716,15 +767,42 @@ def _shared_row(shop: Shop, kind: str, round_number: int, sent: dict[str, np.nda
     return row
 
 
-def _scaling_from_moments(
+def _pooled_means(
     total: dict[str, np.ndarray], features: Sequence[str], settings: FederatedSettings
-) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The scaling parameters (preprocessing's SCALING_COLUMNS) from pooled moments.
+) -> np.ndarray:
+    """The pooled mean of t(x) over the customers with a value, per feature (round 1); inside
+    the public bounds with noise, 0 for a feature without values."""
+    means = []
+    for index, name in enumerate(features):
+        values = float(total["values"][index])
+        mean = float(total["sum"][index]) / values if values >= 1.0 else 0.0
+        if settings.is_private:
+            low, high = settings.bounds(name)
+            mean = min(max(mean, low), high)
+        means.append(mean)
+    return np.array(means)
 
-    With noise the moments are noisy; what is derived from them is kept plausible (post-
-    processing, which costs no privacy): counts at least 1 and at most the rows, means inside
-    the public bounds, the variance between a thousandth of the bounds' width squared and a
-    quarter of it (the largest variance values inside the bounds can have).
+
+def _scaling_from_moments(
+    total: dict[str, np.ndarray],
+    means: np.ndarray,
+    features: Sequence[str],
+    settings: FederatedSettings,
+    noise: Mapping[str, Any] | None = None,
+    shops: int = 1,
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The scaling parameters (preprocessing's SCALING_COLUMNS) from the pooled rows n, values
+    m_f, means c_f (round 1) and squared deviations S2_f about them (round 2).
+
+    fill = t^-1(c_f); the filled customers sit at t(fill) (c_f up to rounding), so the centre is
+    the mean and the variance the pooled sum of squared deviations over every customer.
+    With noise (noise: the per-shop noise scales, shops: how many added it) what is derived is
+    kept plausible (post-processing, which costs no privacy): counts at least 1 and at most the
+    rows, the variance at most a quarter of the bounds' width squared (the largest variance
+    values inside the bounds can have) and at least the standard deviation its noise gives it.
+    A variance below its own noise would otherwise come out near zero now and then, and the
+    feature's tiny scale would then blow it up over every other; with the floor, a feature
+    whose spread the noise hides weighs less instead.
     """
     rows_total = max(float(total["rows"][0]), 1.0)
     rows: list[dict[str, Any]] = []
@@ -735,20 +813,18 @@ def _scaling_from_moments(
             dropped[name] = "no data in any shop"
             continue
         log1p = name in settings.log1p_features
-        mean_t = float(total["sum"][index]) / values
-        if settings.is_private:
-            low, high = settings.bounds(name)
-            mean_t = min(max(mean_t, low), high)
+        mean_t = float(means[index])
         fill_value = float(np.expm1(mean_t)) if log1p else mean_t
         filled_t = float(np.log1p(max(fill_value, 0.0))) if log1p else fill_value
         missing = max(rows_total - values, 0.0)
-        center = (float(total["sum"][index]) + missing * filled_t) / rows_total
-        second = (float(total["sum_of_squares"][index]) + missing * filled_t**2) / rows_total
-        if settings.is_private:
-            center = min(max(center, low), high)
-        variance = second - center**2
-        if settings.is_private:
-            variance = min(max(variance, (1e-3 * (high - low)) ** 2), (high - low) ** 2 / 4)
+        center = (values * mean_t + missing * filled_t) / rows_total
+        squares = float(total["sum_of_squares"][index]) + missing * (filled_t - mean_t) ** 2
+        variance = squares / rows_total - (center - mean_t) ** 2
+        if settings.is_private and noise is not None:
+            low, high = settings.bounds(name)
+            spread = math.sqrt(shops) * (math.sqrt(2) if settings.mechanism == "laplace" else 1)
+            floor = spread * float(np.asarray(noise["sum_of_squares"])[index]) / rows_total
+            variance = min(max(variance, floor, (1e-3 * (high - low)) ** 2), (high - low) ** 2 / 4)
         if not variance > 1e-12:
             dropped[name] = "no spread"
             continue

@@ -16,7 +16,6 @@ from customer_segmentation.federated import (
     FederatedSettings,
     PrivacyBudget,
     Shop,
-    _scaling_from_moments,
     _total,
     adjusted_rand_from_contingency,
     fit_federated,
@@ -90,11 +89,9 @@ def test_federated_kmeans_is_pooled_kmeans_from_the_same_start(shops, federated)
 
 def test_the_shared_scaling_is_the_scaling_of_the_pooled_rows(shops, federated):
     frames = pd.concat([shop._features for shop in shops], ignore_index=True)
-    pooled = Shop("pooled", frames)
-    moments = pooled.feature_moments(FEATURES, LOG1P)
-    scaling, dropped = _scaling_from_moments(moments, list(FEATURES), SETTINGS)
-    assert dropped == {}
-    pd.testing.assert_frame_equal(scaling, federated.scaling, check_exact=False, rtol=1e-12)
+    pooled = fit_federated([Shop("pooled", frames)], SETTINGS)
+    assert pooled.dropped == {}
+    pd.testing.assert_frame_equal(pooled.scaling, federated.scaling, check_exact=False, rtol=1e-12)
     # What the moments mean: sessions are missing in one shop, filled with the pooled mean of
     # log1p(sessions), and the scale is the pooled standard deviation after the fill.
     sessions = frames["sessions"].to_numpy()
@@ -113,8 +110,8 @@ def test_shops_send_aggregates_whose_size_does_not_grow_with_customers(shops, fe
     iterations = shared[shared["kind"] == "iteration"]
     assert (iterations["numbers"] == k + k * d + k).all()
     assert set(shared["kind"]) == {"scaling", "start", "iteration"}
-    scaling = shared[shared["kind"] == "scaling"]
-    assert (scaling["numbers"] == 1 + 3 * d).all()
+    scaling = shared[shared["kind"] == "scaling"].groupby("shop")["numbers"].sum()
+    assert (scaling == 1 + 3 * d).all()  # n, then m_f and S1_f, then S2_f
     assert len(iterations) == federated.iterations * len(shops)
 
 
@@ -148,11 +145,11 @@ def test_noise_scales_follow_the_documented_sensitivities():
     scaling_part = 2.0 * 0.2 / 4
     assert scaling["values"] == pytest.approx(5 / scaling_part)
     # Sums: the budget split over the features, each with its own bound (log1p: ln(1 + 10^7),
-    # return_rate: 1).
+    # return_rate: 1); squared deviations from the pooled mean clipped to half the bounds' width.
     per_feature = scaling_part / 5
     bounds = np.array([LOG1P_UPPER_BOUND] * 4 + [1.0])
     np.testing.assert_allclose(scaling["sum"], bounds / per_feature)
-    np.testing.assert_allclose(scaling["sum_of_squares"], bounds**2 / per_feature)
+    np.testing.assert_allclose(scaling["sum_of_squares"], (bounds / 2) ** 2 / per_feature)
     # Gaussian: rho-zCDP from (epsilon, delta), sigma = L2 sensitivity / sqrt(2 rho_part).
     gaussian = PrivacyBudget(
         FederatedSettings(
