@@ -107,6 +107,10 @@ _RESULT_MODELS = ("customer_segments", "customer_scores")
 _SCORE_FEATURES = "int_customers_prediction_features"
 _SCORES_MODEL = "customer_scores_fit"
 _SEGMENTED = "int_customers_segmented"
+# Only the features at the run date are needed: the earlier cutoffs (the churn models'
+# training windows) are left out, which divides the feature SQL's work by three.
+_CUTOFFS = "int_feature_cutoffs"
+_CURRENT_CUTOFF = "cutoff_role = 'current'"
 _PACKAGE = "customer_segmentation"
 _INPUT_CATALOG = "assign_input"
 _SNAPSHOT_CATALOG = "assign_snapshot"
@@ -231,6 +235,8 @@ class Assigner:
                 if node["name"] == _SCORES_MODEL:
                     condition = " where record_type not in ('score', 'fitted_model')"
                     fitted_text = self._fitted_model_text(source)
+                if node["name"] == _CUTOFFS:
+                    condition = f" where {_CURRENT_CUTOFF}"
                 connection.execute(f"create table {copy} as select * from {source}{condition}")
             for node in incremental:
                 copy = _relation(_SNAPSHOT_CATALOG, node)
@@ -548,6 +554,8 @@ class Assigner:
             return
         if step.materialized == "table":
             connection.execute(f"create or replace table {step.relation} as {step.sql}")
+            if step.name == _CUTOFFS:
+                connection.execute(f"delete from {step.relation} where not ({_CURRENT_CUTOFF})")
             return
         # Incremental: the compiled SQL may compare with the model's own previous state, which
         # is empty here, so every given row is staged, as in a full refresh.
