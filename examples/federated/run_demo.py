@@ -24,8 +24,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +32,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
+from customer_segmentation.cli import run_dbt
 from customer_segmentation.demo_data import generate_shop
 from customer_segmentation.federated import (
     FederatedSettings,
@@ -48,30 +47,23 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def build_shop(data_dir: Path, work_dir: Path) -> float:
-    """dbt build of one shop into work_dir/warehouse.duckdb; returns the seconds it took."""
+    """dbt build of one shop into work_dir/warehouse.duckdb (the project's own runner, from the
+    repository root); returns the seconds it took."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    environment = {
-        **os.environ,
-        "DBT_DUCKDB_PATH": str(work_dir / "warehouse.duckdb"),
-        "DBT_PROFILES_DIR": str(REPO_ROOT),
-    }
+    os.environ["DBT_DUCKDB_PATH"] = str(work_dir / "warehouse.duckdb")
     variables = {"raw_data_path": str(data_dir), "export_path": str(work_dir / "exports")}
-    command = [
-        str(Path(sys.executable).with_name("dbt")),
-        "build",
-        "--vars",
-        json.dumps(variables),
-        "--target-path",
-        str(work_dir / "target"),
-        "--log-path",
-        str(work_dir / "logs"),
-    ]
     started = time.perf_counter()
-    completed = subprocess.run(
-        command, cwd=REPO_ROOT, env=environment, capture_output=True, text=True, check=False
+    run_dbt(
+        [
+            "build",
+            "--vars",
+            json.dumps(variables),
+            "--target-path",
+            str(work_dir / "target"),
+            "--log-path",
+            str(work_dir / "logs"),
+        ]
     )
-    if completed.returncode != 0:
-        raise SystemExit(f"dbt build of {data_dir} failed:\n{completed.stdout[-3000:]}")
     return time.perf_counter() - started
 
 
@@ -92,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timing-runs", type=int, default=5)
     parser.add_argument("--output", type=Path, default=Path("reports/federated/demo.md"))
     arguments = parser.parse_args(argv)
+    # dbt runs from the repository root; the paths given are taken from where this was started.
+    arguments.work_dir = arguments.work_dir.resolve()
+    arguments.output = arguments.output.resolve()
+    os.chdir(REPO_ROOT)
 
     shop_rows = []
     paths = []
