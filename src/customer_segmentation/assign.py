@@ -662,6 +662,12 @@ class Assigner:
         """Release the in-memory database."""
         self._connection.close()
 
+    def __enter__(self) -> Assigner:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
 
 def assign_customer(
     orders: Any,
@@ -679,11 +685,8 @@ def assign_customer(
     Loads the build's SQL and stored models for this one call; keep an Assigner to assign many
     customers (each call then takes only the SQL run on the customer's rows).
     """
-    assigner = Assigner(warehouse, target_path)
-    try:
+    with Assigner(warehouse, target_path) as assigner:
         return assigner.assign(orders, order_items, events, reviews, customers, as_of_date)
-    finally:
-        assigner.close()
 
 
 def read_customer_input(path: str | Path) -> dict[str, Any]:
