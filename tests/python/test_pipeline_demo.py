@@ -191,6 +191,7 @@ SECTION_MARTS = {
     "segments": ("marts.segment_summary", "marts.segment_explanations", "marts.campaign_audiences"),
     "projection": ("ml.segment_model_centroids",),
     "k_selection": ("marts.segment_model_selection",),
+    "validation": ("marts.segment_validation",),
     "scores": ("marts.customer_scores",),
     "migration": ("marts.segment_migration",),
     "monitoring": ("marts.segment_monitoring",),
