@@ -10,14 +10,18 @@ under the same relation names. Nothing about features is re-implemented here.
 What is recomputed and what is read from the build:
 
 - per customer (recomputed from the given rows): staging of orders, order_items, events,
-  reviews and customers, every per-customer feature model, int_customer_features,
-  int_customers_prediction_features, int_customers_segmented (the scoring rule of the macro
-  score_segments) and the marts customer_segments and customer_scores;
+  reviews and customers, every per-customer feature model, int_customer_features, the
+  purchase-day summary (int_customers_purchase_days_summarised), int_customers_prediction_features,
+  int_customers_segmented (the scoring rule of the macro score_segments) and the marts
+  customer_segments and customer_scores;
 - about the shop (read from the build, never recomputed from one customer): the seeds, the
   products, the run date and feature cutoffs (int_as_of_date, int_feature_cutoffs,
   int_prediction_windows), which inputs the shop sent (int_inputs_present), and the stored
-  models: ml.segment_model_* and the churn and value models stored in ml.customer_scores_fit
-  (customer_segmentation.prediction_store).
+  models: ml.segment_model_* and, stored in ml.customer_scores_fit
+  (customer_segmentation.prediction_store), the models that scored: the supervised churn and
+  value models and the probabilistic purchase model fitted at as_of_date, whose outputs are
+  features of the supervised models and which scores alone (score_method bgnbd) when the build
+  could not fit the supervised ones.
 
 An optional input that is not given is unknown for this customer: the features that need it
 are null (the stored model's fill values stand in, as for a shop without that input). Given,
@@ -48,7 +52,6 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from customer_segmentation.prediction import predict
 from customer_segmentation.prediction_store import METRIC as FITTED_MODEL_METRIC
 from customer_segmentation.prediction_store import RECORD_TYPE as FITTED_MODEL_RECORD
 from customer_segmentation.prediction_store import load_fitted_model
@@ -130,8 +133,10 @@ class Assignment:
 
     segment_id, segment_name, distance_to_centroid, model_id: null when the customer is not
     eligible (no completed purchase before as_of_date); message says why.
-    churn_probability, churn_risk_band, expected_value_next_period: null when score_status is
-    not 'scored' (its value says why, as in marts.customer_scores).
+    churn_probability, churn_risk_band, expected_value_next_period, probability_alive,
+    expected_purchases_next_period, score_method: null when score_status is not 'scored' (its
+    value says why, as in marts.customer_scores). score_method is supervised or bgnbd (the
+    purchase model scored, as the build's supervised models could not be fitted).
     inputs: per input table, how it was used. rejected_rows: input rows the staging rules
     rejected, by table and reason (the build would have rejected them too).
     """
@@ -145,6 +150,9 @@ class Assignment:
     churn_probability: float | None
     churn_risk_band: str | None
     expected_value_next_period: float | None
+    probability_alive: float | None
+    expected_purchases_next_period: float | None
+    score_method: str | None
     prediction_horizon_days: int | None
     score_model_id: str | None
     score_status: str | None
@@ -569,7 +577,9 @@ class Assigner:
         )
 
     def _score(self) -> None:
-        """The score rows of the stored churn and value models, where the build keeps them."""
+        """The score rows of the stored models, where the build keeps them: the supervised
+        models, or the purchase model where the build had no supervised models (the build's
+        choice, customer_segmentation.prediction_store.StoredModels)."""
         connection = self._connection
         scores_fit = self._relation(_SCORES_MODEL)
         connection.execute(
@@ -584,13 +594,14 @@ class Assigner:
         ).df()
         if current.empty:
             return
-        scores = predict(self._fitted, current)
+        scores = self._fitted.score(current)
         model_id = connection.sql(f"select max(model_id) from {scores_fit}").fetchall()[0][0]
         connection.register("assign_scores", scores)
         connection.execute(
-            f"insert into {scores_fit} (model_id, record_type, customer_id, churn_probability, "
-            "expected_value) select ?, 'score', customer_id, churn_probability, expected_value "
-            "from assign_scores",
+            f"insert into {scores_fit} (model_id, record_type, customer_id, method, "
+            "churn_probability, expected_value, probability_alive, expected_purchases) "
+            "select ?, 'score', customer_id, method, churn_probability, expected_value, "
+            "probability_alive, expected_purchases from assign_scores",
             [model_id],
         )
         connection.unregister("assign_scores")
@@ -632,6 +643,9 @@ class Assigner:
             churn_probability=_value(score, "churn_probability"),
             churn_risk_band=_value(score, "churn_risk_band"),
             expected_value_next_period=_value(score, "expected_value_next_period"),
+            probability_alive=_value(score, "probability_alive"),
+            expected_purchases_next_period=_value(score, "expected_purchases_next_period"),
+            score_method=_value(score, "score_method"),
             prediction_horizon_days=_value(score, "prediction_horizon_days"),
             score_model_id=_value(score, "model_id"),
             score_status=_value(score, "score_status"),

@@ -38,6 +38,9 @@ SCORE_COLUMNS = [
     "churn_probability",
     "churn_risk_band",
     "expected_value_next_period",
+    "probability_alive",
+    "expected_purchases_next_period",
+    "score_method",
     "prediction_horizon_days",
     "score_status",
 ]
@@ -172,6 +175,7 @@ def test_a_customer_of_the_build_gets_the_builds_answer_exactly(
             assert getattr(result, column) == plain(scores.loc[customer_id, column]), column
         assert result.score_model_id == scores.loc[customer_id, "model_id"]
         assert result.score_status == "scored"
+        assert result.score_method == "supervised"
         expected = {key: plain(value) for key, value in features.loc[customer_id].items()}
         assert {k: v for k, v in result.features.items() if k != "customer_id"} == expected
         assert result.as_of_date == str(segments.loc[customer_id, "as_of_date"])[:10]
