@@ -10,8 +10,9 @@ Measures, with medians over several repetitions:
   start, imports, load and one call), --command-runs times;
 - imports: the wall time of a new process that only imports customer_segmentation.assign.
 
-Every call's answer is compared with the build's marts (segment, distance, churn probability):
-a mismatch is reported, as it would mean the timing is of a wrong answer.
+Every call's answer is compared with the build's marts (segment, distance, churn probability,
+expected value, P(alive), expected purchases, the method that scored): a mismatch is reported,
+as it would mean the timing is of a wrong answer.
 
     .venv/bin/python benchmarks/assign_latency.py \
         --warehouse warehouse/customer_segmentation.duckdb --target-path target --data data/demo
@@ -34,7 +35,18 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from customer_segmentation.assign import Assigner
+from customer_segmentation.assign import Assigner, _plain
+
+# The columns of marts.customer_segments and marts.customer_scores every answer must equal.
+COMPARED = (
+    "segment_id",
+    "distance_to_centroid",
+    "churn_probability",
+    "expected_value_next_period",
+    "probability_alive",
+    "expected_purchases_next_period",
+    "score_method",
+)
 
 
 def customer_rows(data_dir: Path, customer_id: str) -> dict[str, pd.DataFrame]:
@@ -95,7 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     with duckdb.connect(str(arguments.warehouse), read_only=True) as connection:
         build = connection.sql(
             "select segments.customer_id, segments.segment_id, segments.distance_to_centroid, "
-            "scores.churn_probability from marts.customer_segments as segments "
+            "scores.churn_probability, scores.expected_value_next_period, "
+            "scores.probability_alive, scores.expected_purchases_next_period, "
+            "scores.score_method "
+            "from marts.customer_segments as segments "
             "inner join marts.customer_scores as scores "
             "on segments.customer_id = scores.customer_id "
             f"order by md5(segments.customer_id) limit {arguments.customers}"
@@ -118,12 +133,8 @@ def main(argv: list[str] | None = None) -> int:
             result = assigner.assign(**rows)
             call_times.append(time.perf_counter() - started)
             cpu_times.append(time.process_time() - cpu_started)
-        answer = (result.segment_id, result.distance_to_centroid, result.churn_probability)
-        if answer != (
-            expected.segment_id,
-            expected.distance_to_centroid,
-            expected.churn_probability,
-        ):
+        answer = [getattr(result, column) for column in COMPARED]
+        if answer != [_plain(getattr(expected, column)) for column in COMPARED]:
             mismatches.append(expected.customer_id)
     assigner.close()
 
