@@ -51,6 +51,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from customer_segmentation.prediction_store import METRIC as FITTED_MODEL_METRIC
 from customer_segmentation.prediction_store import RECORD_TYPE as FITTED_MODEL_RECORD
@@ -594,7 +595,10 @@ class Assigner:
         ).df()
         if current.empty:
             return
-        scores = self._fitted.score(current)
+        # One customer: OpenMP threads (the gradient boosting's per-tree loops) only wait on
+        # each other, and on a busy machine the wait dominates (scores do not depend on them).
+        with threadpool_limits(limits=1, user_api="openmp"):
+            scores = self._fitted.score(current)
         model_id = connection.sql(f"select max(model_id) from {scores_fit}").fetchall()[0][0]
         connection.register("assign_scores", scores)
         connection.execute(
