@@ -82,7 +82,7 @@ DEMO_SEED = 11
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory) -> Path:
     """A demo shop of DEMO_CUSTOMERS customers, written once per test session."""
-    from customer_segmentation.demo_data import generate_shop
+    from demo.shop import generate_shop
 
     directory = tmp_path_factory.mktemp("demo_shop")
     generate_shop(directory, n_customers=DEMO_CUSTOMERS, seed=DEMO_SEED)
