@@ -8,6 +8,8 @@
   that segment history, migration and monitoring cover them; one progress line per date.
 - report: write the self-contained HTML segment report (see customer_segmentation.report).
 - demo-data: write a demo shop of any size (see demo/shop.py; a tool beside the package).
+- settings-macro: write macros/settings_declared.sql from the settings classes
+  (customer_segmentation.settings), or with --check say whether it is up to date.
 - assign: one customer's segment and scores from the current model, without a build
   (see customer_segmentation.assign).
 - federated: one K-means over several shops' warehouses that share only per-cluster sums
@@ -276,6 +278,25 @@ def print_summary(database: Path) -> None:
     )
 
 
+def write_settings_macro(project_root: Path, check: bool = False) -> int:
+    """Write (or with check, compare) the project's macros/settings_declared.sql; 1 when a check
+    finds it out of date."""
+    from customer_segmentation.settings import MACRO_PATH, settings_macro
+
+    path = project_root / MACRO_PATH
+    text = settings_macro()
+    current = path.read_text() if path.exists() else None
+    if check:
+        if current != text:
+            print(f"{MACRO_PATH} is out of date: run customer-segmentation settings-macro")
+            return 1
+        print(f"{MACRO_PATH} is up to date")
+        return 0
+    path.write_text(text)
+    print(f"wrote {MACRO_PATH}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `customer-segmentation` command."""
     argv = sys.argv[1:] if argv is None else argv
@@ -310,6 +331,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("summary", help="print the results of the last build")
     commands.add_parser("report", help="write the HTML segment report (see --help)")
     commands.add_parser("demo-data", help="write a demo shop (see --help)")
+    declared = commands.add_parser(
+        "settings-macro", help="write macros/settings_declared.sql from the settings classes"
+    )
+    declared.add_argument("--check", action="store_true", help="only say whether it is current")
     commands.add_parser("assign", help="one customer's segment and scores now (see --help)")
     commands.add_parser("federated", help="one K-means over several shops (see --help)")
     # Arguments this command does not know are handed to dbt (build and backfill only).
@@ -320,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command == "summary":
         print_summary(warehouse_path())
         return 0
+    if arguments.command == "settings-macro":
+        return write_settings_macro(Path.cwd(), check=arguments.check)
     started = time.perf_counter()
     if arguments.command == "backfill":
         dates = backfill_dates(arguments.start, arguments.end, arguments.every)

@@ -860,28 +860,27 @@ def _weighted_start(local: Sequence[dict[str, np.ndarray]], k: int, seed: int) -
 
 def features_of_shops(paths: Sequence[Path]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The numeric and log1p clustering features every shop's build was configured with (the
-    parameters of its current model, ml.segment_model_artifacts); they must agree."""
+    parameters of its current model, ml.segment_model_artifacts, as
+    customer_segmentation.model_store reads them); they must agree."""
     import duckdb
+
+    from customer_segmentation.model_store import read_stored_models
 
     found = set()
     for path in paths:
         with duckdb.connect(str(path), read_only=True) as connection:
             try:
-                rows = dict(
-                    connection.sql(
-                        "select metric, text_value from ml.segment_model_artifacts "
-                        "where record_type = 'parameter' "
-                        "and metric in ('numeric_features', 'log1p_features')"
-                    ).fetchall()
-                )
+                artifacts = connection.sql("select * from ml.segment_model_artifacts").df()
             except duckdb.CatalogException:
-                rows = {}
-        if "numeric_features" not in rows:
+                artifacts = None
+        stored = read_stored_models(None, artifacts)
+        parameters = stored[-1].parameters if stored else {}
+        if "numeric_features" not in parameters:
             raise ValueError(f"{path} has no segment model to read the features from: --features")
         found.add(
             (
-                tuple(json.loads(rows["numeric_features"])),
-                tuple(json.loads(rows.get("log1p_features") or "[]")),
+                tuple(parameters["numeric_features"]),
+                tuple(parameters.get("log1p_features") or ()),
             )
         )
     if len(found) != 1:

@@ -419,7 +419,7 @@ def short_orders_only_build(demo_data, tmp_path_factory):
         {
             "raw_data_path": str(raw),
             "export_path": str(work / "exports"),
-            "prediction_horizon_days": SHORT_HISTORY_DAYS,
+            "prediction": {"horizon_days": SHORT_HISTORY_DAYS},
         },
     )
 
