@@ -1019,7 +1019,11 @@ def summarise_size(size: Size, data: dict, runs: list[dict]) -> dict:
     summary["skipped"] = {
         kind: reason
         for kind in KINDS
-        if (reason := next((r[kind]["skipped"] for r in runs if r[kind].get("skipped")), None))
+        if (
+            reason := next(
+                (r[kind]["skipped"] for r in runs if r.get(kind, {}).get("skipped")), None
+            )
+        )
     }
     summary["nodes_not_passing"] = sorted(
         {

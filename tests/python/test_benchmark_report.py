@@ -52,10 +52,12 @@ def test_reference_is_skipped_only_at_100m_unless_asked(benchmark):
 
     assert default.sizes == ["10m", "100m"]
     assert benchmark.skip_reason("reference", hundred, default) == benchmark.REFERENCE_100M_SKIPPED
+    assert benchmark.skip_reason("polars", hundred, default) == benchmark.REFERENCE_100M_SKIPPED
     assert benchmark.skip_reason("pipeline", hundred, default) is None
     assert benchmark.skip_reason("floor", hundred, default) is None
     assert benchmark.skip_reason("reference", ten, default) is None
     assert benchmark.skip_reason("reference", hundred, forced) is None
+    assert benchmark.skip_reason("polars", ten, default) is None
 
 
 def test_medians_ignore_failed_and_skipped_runs(benchmark):
@@ -63,6 +65,7 @@ def test_medians_ignore_failed_and_skipped_runs(benchmark):
         {
             "pipeline": pipeline_run(wall, 2.0),
             "reference": {"ok": False, "skipped": "too big"},
+            "polars": {"ok": False, "skipped": "too big"},
             "floor": floor_run(wall / 4),
         }
         for wall in (300.0, 100.0)
@@ -77,14 +80,14 @@ def test_medians_ignore_failed_and_skipped_runs(benchmark):
 
     summary = benchmark.summarise_size(benchmark.SIZES["100m"], {"row_counts": {}}, runs)
 
-    assert summary["ok_runs"] == {"pipeline": 2, "reference": 0, "floor": 3}
+    assert summary["ok_runs"] == {"pipeline": 2, "reference": 0, "polars": 0, "floor": 3}
     assert summary["pipeline"]["wall_s"] == 200.0
     assert summary["pipeline"]["peak_rss_gb"] == 2.0
     assert summary["floor"]["wall_s"] == 75.0
     assert summary["reference"]["wall_s"] is None
     assert summary["ratios"]["reference_over_pipeline_time"] is None
     assert summary["ratios"]["pipeline_less_dbt_parse_over_floor_time"] == pytest.approx(190 / 75)
-    assert summary["skipped"] == {"reference": "too big"}
+    assert summary["skipped"] == {"reference": "too big", "polars": "too big"}
 
 
 def test_report_states_the_100m_result_and_why_the_reference_is_missing(benchmark):
@@ -93,6 +96,7 @@ def test_report_states_the_100m_result_and_why_the_reference_is_missing(benchmar
             {
                 "pipeline": pipeline_run(350.0, 6.0),
                 "reference": {"ok": True, "wall_s": 50.0, "peak_rss_gb": 4.5, "steps": {}},
+                "polars": {"ok": True, "wall_s": 40.0, "peak_rss_gb": 3.5, "steps": {}},
                 "floor": floor_run(25.0),
             }
         ],
@@ -100,6 +104,7 @@ def test_report_states_the_100m_result_and_why_the_reference_is_missing(benchmar
             {
                 "pipeline": pipeline_run(4000.0, 11.0),
                 "reference": {"ok": False, "skipped": benchmark.REFERENCE_100M_SKIPPED},
+                "polars": {"ok": False, "skipped": benchmark.REFERENCE_100M_SKIPPED},
                 "floor": floor_run(300.0),
             }
         ],
@@ -142,5 +147,6 @@ def test_report_states_the_100m_result_and_why_the_reference_is_missing(benchmar
     assert hundred["met"] is True and hundred["value"] == 4000.0
     assert f"- 100m: reference not run: {benchmark.REFERENCE_100M_SKIPPED}." in text
     assert "| 100m (no events), 1 runs |" in text
+    assert sizes["10m"]["ratios"]["polars_over_pipeline_time"] == pytest.approx(40 / 350)
     ten_memory = next(t for t in report["targets"] if "reference memory" in t["target"])
     assert ten_memory["met"] is False
