@@ -87,6 +87,8 @@ per_customer as (
         ) as refunded_amount,
         sum(
             case
+                -- First: Spark's dateadd stops on a null timestamp (assert_not_null).
+                when sequenced_orders.latest_purchase_at is null then 0
                 when
                     sequenced_orders.is_refund
                     and sequenced_orders.ordered_at <= {{ dbt.dateadd('day', risk.rapid_return_days, 'sequenced_orders.latest_purchase_at') }}
@@ -136,6 +138,7 @@ rated as (
             when orders_with_lines > 0
                 then cast(high_discount_orders as {{ type_double() }}) / orders_with_lines
         end as high_discount_order_share,
+        orders_with_lines > 0 as has_order_lines,
         purchases + full_returns >= {{ risk.min_orders }} as is_judged
     from per_customer
 
@@ -156,10 +159,7 @@ ranked as (
         end as refund_rate_percentile,
         case
             when is_judged and high_discount_order_share is not null
-                then percent_rank() over (
-                    partition by is_judged, case when high_discount_order_share is null then 1 else 0 end
-                    order by high_discount_order_share
-                )
+                then percent_rank() over (partition by is_judged, has_order_lines order by high_discount_order_share)
         end as high_discount_order_share_percentile,
         case
             when is_judged
@@ -224,7 +224,7 @@ described as (
                 "' of '",
                 dbt.cast('orders_placed', dbt.type_string()),
                 "' orders in full (higher than '",
-                format_fixed('floor(return_rate_percentile * 100)', 0),
+                dbt.cast(dbt.cast('floor(return_rate_percentile * 100)', 'integer'), dbt.type_string()),
                 "'% of other customers)'",
             ]) ~ " else '' end",
             "case when is_high_refund_rate then " ~ dbt.concat([
@@ -233,14 +233,14 @@ described as (
                 "' refunds on '",
                 dbt.cast('orders_placed', dbt.type_string()),
                 "' orders (higher than '",
-                format_fixed('floor(refund_rate_percentile * 100)', 0),
+                dbt.cast(dbt.cast('floor(refund_rate_percentile * 100)', 'integer'), dbt.type_string()),
                 "'% of other customers)'",
             ]) ~ " else '' end",
             "case when has_rapid_return_cycles then " ~ dbt.concat([
                 "'; '",
                 dbt.cast('rapid_return_cycles', dbt.type_string()),
                 "' refunds within " ~ risk.rapid_return_days ~ " days of a purchase (higher than '",
-                format_fixed('floor(rapid_return_cycles_percentile * 100)', 0),
+                dbt.cast(dbt.cast('floor(rapid_return_cycles_percentile * 100)', 'integer'), dbt.type_string()),
                 "'% of other customers)'",
             ]) ~ " else '' end",
             "case when is_high_discount_share then " ~ dbt.concat([
@@ -249,7 +249,7 @@ described as (
                 "' of '",
                 dbt.cast('orders_with_lines', dbt.type_string()),
                 "' orders at a discount of " ~ (risk.high_discount_rate * 100) | round | int ~ "% or more (higher than '",
-                format_fixed('floor(high_discount_order_share_percentile * 100)', 0),
+                dbt.cast(dbt.cast('floor(high_discount_order_share_percentile * 100)', 'integer'), dbt.type_string()),
                 "'% of other customers)'",
             ]) ~ " else '' end",
         ]) }} as signal_phrases
@@ -281,7 +281,7 @@ final as (
                     "' orders placed, fewer than " ~ risk.min_orders ~ "'",
                 ]) }}
             when risk_signals = 0
-                then 'No signal: returns, refunds, discounts and refund timing within the shop''s usual range'
+                then 'No signal: returns, refunds, discounts and refund timing within the usual range of the shop'
             else {{ dbt.concat([
                 "case when return_signals >= " ~ risk.review_min_return_signals ~ " then 'Review before refunding: ' else 'Watch: ' end",
                 dbt.right('signal_phrases', dbt.length('signal_phrases') ~ ' - 2'),

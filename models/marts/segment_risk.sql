@@ -37,11 +37,17 @@ segments as (
 
 risk_bands as (
 
-    select 'none' as risk_band, 1 as band_order
+    select
+        'none' as risk_band,
+        1 as band_order
     union all
-    select 'watch' as risk_band, 2 as band_order
+    select
+        'watch' as risk_band,
+        2 as band_order
     union all
-    select 'review' as risk_band, 3 as band_order
+    select
+        'review' as risk_band,
+        3 as band_order
 
 ),
 
