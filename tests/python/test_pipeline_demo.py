@@ -30,7 +30,7 @@ def test_planted_personas_are_recovered(demo_build, demo_data):
 
 
 def test_planted_abusers_are_sent_to_review(demo_build, demo_data):
-    # The demo plants return and refund abusers (demo_data.RISK_ABUSER_SHARE); the review band
+    # The demo plants return and refund abusers (demo/shop.py, RISK_ABUSER_SHARE); the review band
     # of marts.customer_risk, with the default var risk, should find them and few others.
     risk = demo_build.query("select customer_id, risk_band, risk_reason from marts.customer_risk")
     labels = planted_personas(demo_data)
