@@ -5,9 +5,9 @@ Steps, each timed on its own (seconds in timings.json of --work):
   with the clustering features (the same aggregates as models/intermediate/*.sql, with no
   staging, no type checks, no rejection tables, no fingerprints, no tests). Status is only
   lower-cased and trimmed (null = completed); order rows are not de-duplicated.
-- fit_s: a training sample of segmentation_fit_sample_size customers (DuckDB reservoir sample)
+- fit_s: a training sample of segmentation.fit_sample_size customers (DuckDB reservoir sample)
   pulled into pandas and customer_segmentation.segmentation.fit_segmentation on it, with the
-  project's settings and its thread limit (var segmentation_threads): exactly the Python step of
+  project's settings and its thread limit (segmentation.threads): exactly the Python step of
   the pipeline.
 - score_s (reported apart, not part of the floor): every customer assigned to the nearest
   centroid in one SQL pass (per-row distance columns, least(), no join or window).
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fit-sample-size", type=int, default=50_000)
     parser.add_argument("--threads", default="2", help="DuckDB threads")
     parser.add_argument(
-        "--fit-threads", type=int, default=1, help="scikit-learn threads (segmentation_threads)"
+        "--fit-threads", type=int, default=1, help="scikit-learn threads (segmentation.threads)"
     )
     parser.add_argument("--memory-limit", default="8GB")
     args = parser.parse_args(argv)

@@ -10,7 +10,7 @@ Two sub-commands, run by run_benchmark.py as separate processes so that only `fi
   Parquet file.
 - fit: reads that file and, timed separately, fits the purchase model (MBG/NBD and Gamma-Gamma
   by default) on all of its rows, as customer_scores_fit does on
-  int_customers_purchase_model_sample when var purchase_model_fit_sample_size is at least the
+  int_customers_purchase_model_sample when prediction.purchase_model_fit_sample_size is at least the
   number of customers, then predicts P(alive), P(no purchase) and expected value for every
   customer over a 90-day horizon. Prints one JSON line.
 """

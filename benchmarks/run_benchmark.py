@@ -46,6 +46,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from customer_segmentation.settings import SegmentationSettings
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = REPO_ROOT / "benchmarks"
 DATA_DIR = BENCH_DIR / ".data"
@@ -278,8 +280,10 @@ def fmt(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def project_vars() -> dict:
-    return yaml.safe_load((CODE_ROOT / "dbt_project.yml").read_text())["vars"]
+def project_settings() -> SegmentationSettings:
+    """The segmentation settings the snapshot's dbt_project.yml sets over the defaults."""
+    variables = yaml.safe_load((CODE_ROOT / "dbt_project.yml").read_text())["vars"]
+    return SegmentationSettings.from_mapping(variables.get("segmentation"))
 
 
 def snapshot_code(mode: str) -> Path:
@@ -337,22 +341,6 @@ def code_env() -> dict[str, str]:
 def data_path_for_dbt(size: Size) -> str:
     """raw_data_path relative to the project dbt runs in."""
     return os.path.relpath(DATA_DIR / size.name, CODE_ROOT)
-
-
-def segmentation_settings(variables: dict) -> dict:
-    """The settings python_models/_python_models__models.yml renders for segment_model_fit."""
-    return {
-        "algorithm": "kmeans",
-        "numeric_features": variables["clustering_numeric_features"],
-        "log1p_features": variables["clustering_log1p_features"],
-        "categorical_features": variables["clustering_categorical_features"],
-        "seed": variables["segmentation_seed"],
-        "k_min": variables["segmentation_k_min"],
-        "k_max": variables["segmentation_k_max"],
-        "k": variables["segmentation_k"],
-        "n_init": variables["segmentation_n_init"],
-        "silhouette_sample_size": variables["segmentation_silhouette_sample_size"],
-    }
 
 
 def source_fingerprint(root: Path) -> str:
@@ -735,7 +723,7 @@ def run_next_day(
 
 
 def run_reference(
-    kind: str, size: Size, work: Path, options: argparse.Namespace, variables: dict
+    kind: str, size: Size, work: Path, options: argparse.Namespace, settings: SegmentationSettings
 ) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     command = [
@@ -746,21 +734,21 @@ def run_reference(
         "--output",
         rel(work),
         "--features",
-        *variables["clustering_numeric_features"],
+        *settings.numeric_features,
         "--log1p-features",
-        *variables["clustering_log1p_features"],
+        *settings.log1p_features,
         "--k-min",
-        str(variables["segmentation_k_min"]),
+        str(settings.k_min),
         "--k-max",
-        str(variables["segmentation_k_max"]),
+        str(settings.k_max),
         "--n-init",
-        str(variables["segmentation_n_init"]),
+        str(settings.n_init),
         "--seed",
-        str(variables["segmentation_seed"]),
+        str(settings.seed),
         "--fit-sample-size",
-        str(variables["segmentation_fit_sample_size"]),
+        str(settings.fit_sample_size),
         "--silhouette-sample-size",
-        str(variables["segmentation_silhouette_sample_size"]),
+        str(settings.silhouette_sample_size),
     ]
     result = measure(
         command,
@@ -786,7 +774,9 @@ def run_reference(
     return record
 
 
-def run_floor(size: Size, work: Path, options: argparse.Namespace, variables: dict) -> dict:
+def run_floor(
+    size: Size, work: Path, options: argparse.Namespace, settings: SegmentationSettings
+) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     command = [
         sys.executable,
@@ -796,13 +786,13 @@ def run_floor(size: Size, work: Path, options: argparse.Namespace, variables: di
         "--work",
         rel(work),
         "--settings",
-        json.dumps(segmentation_settings(variables)),
+        json.dumps(settings.as_parameters()),
         "--fit-sample-size",
-        str(variables["segmentation_fit_sample_size"]),
+        str(settings.fit_sample_size),
         "--threads",
         options.threads or "2",
         "--fit-threads",
-        str(variables["segmentation_threads"]),
+        str(settings.threads),
         "--memory-limit",
         options.memory_limit or "8GB",
     ]
@@ -1612,7 +1602,7 @@ def main(argv: list[str] | None = None) -> int:
     CODE_ROOT = snapshot_code(options.code)
     if CODE_ROOT != REPO_ROOT and not options.strict_tests:
         tests_as_warnings(CODE_ROOT)
-    variables = project_vars()
+    settings = project_settings()
     started_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     report: dict = {
         "started_at": started_at,
@@ -1633,11 +1623,7 @@ def main(argv: list[str] | None = None) -> int:
             "scoring_customers": options.scoring_customers,
             "rss_limit_gb": options.rss_limit_gb,
         },
-        "project_vars": {
-            k: variables[k]
-            for k in sorted(variables)
-            if k.startswith(("segmentation_", "clustering_"))
-        },
+        "segmentation_settings": settings.as_parameters(),
         "runs": {},
         "sizes": {},
         "scoring": [],
@@ -1680,9 +1666,9 @@ def main(argv: list[str] | None = None) -> int:
                 if kind == "pipeline":
                     record[kind] = run_pipeline(size, work / "pipeline", options)
                 elif kind in REFERENCE_SCRIPTS:
-                    record[kind] = run_reference(kind, size, work / kind, options, variables)
+                    record[kind] = run_reference(kind, size, work / kind, options, settings)
                 else:
-                    record[kind] = run_floor(size, work / "floor", options, variables)
+                    record[kind] = run_floor(size, work / "floor", options, settings)
                 failed = "" if record[kind]["ok"] else "  FAILED"
                 print(
                     f"    run {index + 1} {kind:<9} {record[kind].get('wall_s') or 0:8.1f} s  "

@@ -43,7 +43,11 @@ from sklearn.tree import DecisionTreeRegressor
 
 from customer_segmentation.preprocessing import apply_scaling, fit_scaling
 from customer_segmentation.segmentation import fit_segmentation
-from customer_segmentation.settings import SegmentationSettings
+from customer_segmentation.settings import (
+    DEFAULT_CLUSTERING_FEATURES,
+    DEFAULT_LOG1P_FEATURES,
+    SegmentationSettings,
+)
 from customer_segmentation.validation import LabelledWindow, outcome_weights, validity_metrics
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -94,8 +98,6 @@ def previous_default(sample: pd.DataFrame) -> dict[str, float | None]:
     in 3..8, fitted on the hold-out's features and judged on its outcomes."""
     holdout = LabelledWindow.from_sample(sample, "training")
     settings = SegmentationSettings(
-        numeric_features=NUMERIC_FEATURES,
-        log1p_features=LOG1P_FEATURES,
         k_min=3,
         k_max=8,
         k_selection="silhouette",
@@ -109,7 +111,7 @@ def previous_default(sample: pd.DataFrame) -> dict[str, float | None]:
 def churn_ceiling(sample: pd.DataFrame, leaves: int = 11) -> float | None:
     """Churn eta² of 11 groups fitted on the hold-out's own churn (an upper reference)."""
     holdout = LabelledWindow.from_sample(sample, "training")
-    columns = [c for c in NUMERIC_FEATURES if holdout.frame[c].notna().any()]
+    columns = [c for c in DEFAULT_CLUSTERING_FEATURES if holdout.frame[c].notna().any()]
     x = holdout.frame[columns].apply(pd.to_numeric, errors="coerce").fillna(0.0).to_numpy()
     tree = DecisionTreeRegressor(max_leaf_nodes=leaves, min_samples_leaf=20, random_state=0)
     groups = tree.fit(x, holdout.churned).apply(x)
@@ -121,7 +123,7 @@ COMPARED_GROUPS = 10
 
 def _scaled(frame: pd.DataFrame, reference: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """The product's scaling (log1p, median, max(IQR / 1.349, sd), clip 5), fitted on reference."""
-    scaling = fit_scaling(reference, columns, [c for c in columns if c in LOG1P_FEATURES])
+    scaling = fit_scaling(reference, columns, [c for c in columns if c in DEFAULT_LOG1P_FEATURES])
     return apply_scaling(frame, scaling.parameters)
 
 
@@ -146,7 +148,9 @@ def compare_methods(sample: pd.DataFrame) -> dict[str, dict[str, float | None]]:
     holdout = LabelledWindow.from_sample(sample, "training")
     earlier = LabelledWindow.from_sample(sample, "evaluation")
     test, fit = holdout.frame, earlier.frame
-    columns = [c for c in NUMERIC_FEATURES if test[c].notna().any() and fit[c].notna().any()]
+    columns = [
+        c for c in DEFAULT_CLUSTERING_FEATURES if test[c].notna().any() and fit[c].notna().any()
+    ]
     x_test, x_fit = _scaled(test, test, columns), _scaled(fit, test, columns)
     weights, _, _ = outcome_weights(x_fit, earlier.churned, earlier.spend)
     churn_score = LogisticRegression(max_iter=2000).fit(x_fit, earlier.churned)
@@ -232,23 +236,6 @@ def measure(database: Path, with_methods: bool = False) -> dict:
         for metric in ("churn_eta_squared", "spend_eta_squared"):
             row[f"{method}_{metric}"] = float(figures.loc[method, metric])
     return row
-
-
-NUMERIC_FEATURES = (
-    "recency_days",
-    "frequency",
-    "monetary",
-    "average_order_value",
-    "tenure_days",
-    "sessions",
-    "browsing_minutes",
-    "product_views_per_session",
-    "cart_abandonment_rate",
-    "category_diversity",
-    "discount_share",
-    "return_rate",
-)
-LOG1P_FEATURES = NUMERIC_FEATURES[:9]
 
 
 def markdown(rows: list[dict]) -> str:

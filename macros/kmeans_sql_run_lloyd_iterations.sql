@@ -6,7 +6,7 @@
     chose stays where it is. Sums run in decimal(38, 18), so they do not depend on the order rows
     arrive in (a float sum does, on a parallel engine). centroid_shift is how far the iteration
     moved the centres (squared, summed over dimensions). The loop stops after var
-    kmeans_sql_iterations iterations, or earlier at the first iteration that moves nothing (every
+    segmentation.kmeans_sql_iterations iterations, or earlier at the first iteration that moves nothing (every
     later one would repeat it). The iterations are unrolled by Jinja into separate statements:
     as one query of chained steps Spark's analyzer gives up ("Max iterations (100) reached for
     batch Resolution"). Renders no SQL of its own. -#}

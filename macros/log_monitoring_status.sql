@@ -42,7 +42,7 @@
     {%- set message = "segment model for " ~ as_of_date ~ ": " ~ model_line
         ~ ". segment monitoring for " ~ as_of_date ~ ": " ~ status ~ " (" ~ reason ~ ")" -%}
     {%- if status == 'retrain' -%}
-        {%- set message = message ~ ". The model was kept (retraining_policy " ~ var('retraining_policy')
+        {%- set message = message ~ ". The model was kept (monitoring.retraining_policy " ~ setting('monitoring', 'retraining_policy')
             ~ "): run with --vars '{retrain: true}' to refit." -%}
     {%- endif -%}
     {%- do log(message, info=true) -%}

@@ -2,10 +2,11 @@
     and the code, never from the stored model: the scoring SQL is then the same whatever model
     the warehouse holds, and `dbt compile` reads no model table.
 
-    - numeric: one slot per var clustering_numeric_features that is a numeric column of the
+    - numeric: one slot per segmentation.numeric_features that is a numeric column of the
       feature table (the others are left out of the model too, as "not a column of the feature
-      table"), in that order, with its transform (log1p when listed in clustering_log1p_features);
-    - categorical: per var clustering_categorical_features that is a categorical column of the
+      table"), in that order, with its transform (log1p when listed in
+      segmentation.log1p_features);
+    - categorical: per segmentation.categorical_features that is a categorical column of the
       feature table, categories_per_feature slots for its one-hot dimensions (the fit keeps at
       most that many categories of a feature: SegmentationSettings.max_categories_per_feature).
 
@@ -13,7 +14,7 @@
     categories_per_feature, slots (the number of slots)}. -#}
 {% macro segment_scoring_features() %}
     {%- set categories_per_feature = 10 -%}
-    {%- set log1p_features = var('clustering_log1p_features') or [] -%}
+    {%- set log1p_features = setting('segmentation', 'log1p_features') -%}
     {%- set numeric = [] -%}
     {%- for name in drift_features() -%}
         {%- do numeric.append({'name': name, 'slot': loop.index, 'transform': 'log1p' if name in log1p_features else 'identity'}) -%}
@@ -23,7 +24,7 @@
         {%- do categorical_columns.append(attribute.column) -%}
     {%- endfor -%}
     {%- set categorical = [] -%}
-    {%- for name in var('clustering_categorical_features') or [] if name in categorical_columns -%}
+    {%- for name in setting('segmentation', 'categorical_features') if name in categorical_columns -%}
         {%- do categorical.append({'name': name, 'first_slot': (numeric | length) + (categorical | length) * categories_per_feature + 1}) -%}
     {%- endfor -%}
     {{ return({

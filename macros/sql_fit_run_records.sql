@@ -3,8 +3,9 @@
     type drift_reference, from the CTE named by drift_reference: int_feature_drift_reference),
     which later runs' drift is measured against, and this run's decision (record type decision):
     SQL fitters keep no model between runs, so every build refits, for the given reason. Needs a
-    one-row CTE model_identity (model_id, as_of_date_text). customer_segmentation.model_choice
-    writes the same record types for the scikit-learn models. -#}
+    one-row CTE model_identity (model_id, as_of_date_text). customer_segmentation.model_store
+    declares these record types (DriftReferenceRecord, DecisionRecord) and writes them for the
+    scikit-learn models. -#}
 {% macro sql_fit_run_records(drift_reference, reason) -%}
     select
         {{ model_artifact_columns(

@@ -5,7 +5,7 @@ with the supervised model where the history allows, else with the purchase model
 
 The examples and the purchase model's fitting customers are bounded samples (taken in SQL). The
 current customers are not pulled into pandas at once: they are streamed, sorted by customer_id in
-the engine, in batches of at most prediction_score_batch_size rows, and each batch is scored after
+the engine, in batches of at most prediction.score_batch_size rows, and each batch is scored after
 the models are fitted: only the three score columns of every customer are kept."""
 
 from threadpoolctl import threadpool_limits
@@ -21,11 +21,6 @@ from customer_segmentation.prediction import (
 def model(dbt, session):
     dbt.config(materialized="table")
     settings = PredictionSettings.from_json(dbt.config.get("prediction_settings"))
-    # dbt's parser misses a dbt.config.get() nested in an expression inside a call's arguments
-    # (and then hands the model no value): keep each get() a plain statement or argument.
-    batch_size = dbt.config.get("prediction_score_batch_size")
-    threads = dbt.config.get("prediction_threads")
-    score_threads = dbt.config.get("prediction_score_threads")
     windows = to_pandas(dbt.ref("int_prediction_windows"))
     examples = to_pandas(dbt.ref("int_customers_churn_training_sample"))
     purchase_summaries = to_pandas(dbt.ref("int_customers_purchase_model_sample"))
@@ -35,10 +30,10 @@ def model(dbt, session):
     # Read last: on DuckDB the stream holds the connection until every batch has been scored.
     current = iter_pandas_batches(
         filter_relation(dbt.ref("int_customers_prediction_features"), "cutoff_role", "current"),
-        int(batch_size),
+        settings.score_batch_size,
         order_by="customer_id",
     )
-    with threadpool_limits(limits=int(threads)):
+    with threadpool_limits(limits=settings.threads):
         artifacts, summary = score_customers(
             examples,
             current,
@@ -46,7 +41,7 @@ def model(dbt, session):
             settings,
             as_of_date,
             purchase_summaries,
-            score_threads=int(score_threads),
+            score_threads=settings.score_threads,
         )
     print(f"customer scores: {summary}", flush=True)
     return artifacts

@@ -15,10 +15,14 @@ from customer_segmentation.model_choice import (
     evaluate_policy,
     kept_model_artifacts,
     new_model_artifacts,
-    read_stored_models,
 )
+from customer_segmentation.model_store import read_stored_models
 from customer_segmentation.segmentation import fit_segmentation
-from customer_segmentation.settings import MonitoringSettings, SegmentationSettings
+from customer_segmentation.settings import (
+    MonitoringSettings,
+    PredictionSettings,
+    SegmentationSettings,
+)
 
 
 def model(dbt, session):
@@ -30,9 +34,8 @@ def model(dbt, session):
     retrain = dbt.config.get("retrain")
     start_over = dbt.config.get("start_over")
     input_source = dbt.config.get("input_source")
-    batch_size = dbt.config.get("drift_batch_size")
+    prediction = PredictionSettings.from_json(dbt.config.get("prediction_settings"))
     registry_relation = dbt.config.get("registry_relation")
-    threads = dbt.config.get("segmentation_threads")
     # The registry is downstream of this model: read by name, as earlier runs left it.
     stored = read_stored_models(
         read_relation_if_exists(session, registry_relation),
@@ -53,7 +56,9 @@ def model(dbt, session):
         # too ("not a column of the feature table").
         wanted = {"customer_id", *settings.numeric_features, *settings.categorical_features}
         columns = sorted(wanted & set(customers.columns))
-        batches = iter_pandas_batches(select_columns(customers, columns), int(batch_size))
+        batches = iter_pandas_batches(
+            select_columns(customers, columns), prediction.score_batch_size
+        )
         return evaluate_policy(
             candidate, batches, as_of_date, settings.numeric_features, monitoring
         )
@@ -72,8 +77,8 @@ def model(dbt, session):
     if not choice.refit:
         return kept_model_artifacts(choice, as_of_date, input_source)
     # The fit runs on a bounded sample; a set thread count avoids oversubscribing the cores
-    # DuckDB and other processes share (var segmentation_threads).
-    with threadpool_limits(limits=int(threads)):
+    # DuckDB and other processes share (segmentation.threads).
+    with threadpool_limits(limits=settings.threads):
         fitted = fit_segmentation(
             training_sample,
             settings,

@@ -1,4 +1,4 @@
-{#- The customers the model is fitted on: all of them up to var segmentation_fit_sample_size, else
+{#- The customers the model is fitted on: all of them up to segmentation.fit_sample_size, else
     a deterministic sample (ordered by a hash of customer_id), sorted by customer_id. Sampling here,
     in SQL, bounds what the Python model pulls into memory whatever the number of customers. -#}
 with
@@ -23,7 +23,7 @@ ranked as (
 final as (
 
     select * from ranked
-    where sample_rank <= {{ var('segmentation_fit_sample_size') | int }}
+    where sample_rank <= {{ setting('segmentation', 'fit_sample_size') }}
 
 )
 

@@ -1,5 +1,5 @@
 {#- The examples the churn and value models are fitted and evaluated on: per window, all of them
-    up to var prediction_fit_sample_size, else a deterministic sample ordered by a hash of
+    up to prediction.fit_sample_size, else a deterministic sample ordered by a hash of
     customer_id (as int_customer_features_training_sample does for the segmentation). Sampling
     here, in SQL, bounds what the Python model pulls into memory.
     Grain: one row per window and sampled customer. -#}
@@ -26,7 +26,7 @@ ranked as (
 final as (
 
     select * from ranked
-    where sample_rank <= {{ validated_number_var('prediction_fit_sample_size', minimum=1, whole=true) }}
+    where sample_rank <= {{ setting('prediction', 'fit_sample_size') }}
 
 )
 

@@ -49,7 +49,7 @@ recent_orders as (
         count(case when is_purchase then order_id end) as purchases_last_horizon,
         cast(sum(net_spend) as {{ type_money() }}) as net_spend_last_horizon
     from orders
-    where ordered_date >= cast({{ dbt.dateadd('day', -(var('prediction_horizon_days') | int), 'cutoff_date') }} as date)
+    where ordered_date >= cast({{ dbt.dateadd('day', -(setting('prediction', 'horizon_days')), 'cutoff_date') }} as date)
     group by cutoff_date, customer_id
 
 ),

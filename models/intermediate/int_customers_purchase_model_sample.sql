@@ -1,5 +1,5 @@
 {#- The customers the probabilistic purchase model is fitted on at each prediction window's cutoff
-    (current, training, evaluation): all of them up to var purchase_model_fit_sample_size, else a
+    (current, training, evaluation): all of them up to prediction.purchase_model_fit_sample_size, else a
     deterministic sample ordered by a hash of customer_id. The model has seven parameters: a
     sample of a few hundred thousand pins them down as well as every customer would, and bounds
     what the Python model reads. Every customer is scored with it all the same.
@@ -34,7 +34,7 @@ ranked as (
 final as (
 
     select * from ranked
-    where sample_rank <= {{ validated_number_var('purchase_model_fit_sample_size', minimum=1, whole=true) }}
+    where sample_rank <= {{ setting('prediction', 'purchase_model_fit_sample_size') }}
 
 )
 

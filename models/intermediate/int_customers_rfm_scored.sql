@@ -1,6 +1,6 @@
 {#- The classic RFM grid and recency quartiles of every customer at every feature cutoff: the
     baselines the segments are judged against (marts.segment_validation) and the segmentation of
-    var segmentation_algorithm rfm_grid.
+    segmentation.algorithm rfm_grid.
     - recency_score (5 = the most recent fifth), frequency_score and monetary_score (5 = the
       highest fifth): quintiles of the customers at the same cutoff. Edges are the 20/40/60/80th
       continuous percentiles; a value equal to an edge falls in the lower quintile, so customers

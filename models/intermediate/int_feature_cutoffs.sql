@@ -1,6 +1,6 @@
 {#- The dates features are computed at. Grain: one row per cutoff_date.
     - the current cutoff: as_of_date (what the segments and scores describe);
-    - the training cutoff: as_of_date - prediction_horizon_days, so that models predicting the
+    - the training cutoff: as_of_date - prediction.horizon_days, so that models predicting the
       next horizon (churn, value) learn from features that were known back then and labels that
       happened after, never from the future;
     - the evaluation cutoff: two horizons back, so the churn and value models can be trained one
@@ -19,19 +19,19 @@ cutoffs as (
         as_of_date as cutoff_date,
         'current' as cutoff_role
     from run_date
-    {%- if var('prediction_horizon_days') | int > 0 %}
+    {%- if setting('prediction', 'horizon_days') > 0 %}
 
         union all
 
         select
-            cast({{ dbt.dateadd('day', -(var('prediction_horizon_days') | int), 'as_of_date') }} as date) as cutoff_date,
+            cast({{ dbt.dateadd('day', -(setting('prediction', 'horizon_days')), 'as_of_date') }} as date) as cutoff_date,
             'training' as cutoff_role
         from run_date
 
         union all
 
         select
-            cast({{ dbt.dateadd('day', -2 * (var('prediction_horizon_days') | int), 'as_of_date') }} as date) as cutoff_date,
+            cast({{ dbt.dateadd('day', -2 * (setting('prediction', 'horizon_days')), 'as_of_date') }} as date) as cutoff_date,
             'evaluation' as cutoff_role
         from run_date
     {%- endif %}

@@ -43,12 +43,12 @@ windows as (
         cutoffs.cutoff_date,
         case
             when cutoffs.cutoff_role != 'current'
-                then cast({{ dbt.dateadd('day', var('prediction_horizon_days') | int, 'cutoffs.cutoff_date') }} as date)
+                then cast({{ dbt.dateadd('day', setting('prediction', 'horizon_days'), 'cutoffs.cutoff_date') }} as date)
         end as outcome_end_date,
         first_purchase.first_purchase_date,
         coalesce(
             first_purchase.first_purchase_date
-            <= cast({{ dbt.dateadd('day', -(var('prediction_horizon_days') | int), 'cutoffs.cutoff_date') }} as date),
+            <= cast({{ dbt.dateadd('day', -(setting('prediction', 'horizon_days')), 'cutoffs.cutoff_date') }} as date),
             false
         ) as has_full_history
     from cutoffs

@@ -3,7 +3,7 @@
     `<attribute>=<level>`, valued 1 for a customer with that level and 0 otherwise, so its mean
     is the share of customers with it). Grain: one row per segment and feature. z_score =
     (segment mean - overall mean) / overall standard deviation, in the feature's own units.
-    is_defined_for_segment: at least var profile_min_value_share of the segment has a value (days
+    is_defined_for_segment: at least segmentation.profile_min_value_share of the segment has a value (days
     between orders is undefined for one-time buyers): a mean over the few who have one does not
     describe the segment, so the marts never rank such a feature among the segment's
     distinguishing ones. -#}
@@ -107,7 +107,7 @@ final as (
         per_segment.feature,
         per_segment.customers_with_value,
         cast(per_segment.customers_with_value as {{ type_double() }}) / per_segment.segment_customers
-        >= {{ var('profile_min_value_share') }} as is_defined_for_segment,
+        >= {{ setting('segmentation', 'profile_min_value_share') }} as is_defined_for_segment,
         per_segment.segment_mean,
         per_segment.segment_median,
         overall.overall_mean,

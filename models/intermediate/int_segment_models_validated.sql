@@ -1,11 +1,11 @@
 {#- Per model of the registry: how its segments (the chosen k) did on the time hold-out against
     the RFM grid and recency quartiles, and the verdict. The segments beat the grid when both
-    their churn eta² and spend eta² are at least (1 + var segment_validation_min_improvement)
+    their churn eta² and spend eta² are at least (1 + segmentation.validation_min_improvement)
     times the grid's; beats_rfm_grid is null when the hold-out could not be measured, and the
-    verdict then says why (the model's validation_status), or, for segmentation_algorithm
+    verdict then says why (the model's validation_status), or, for segmentation.algorithm
     rfm_grid, that the segments are the grid. Read by marts.segment_models,
     marts.segment_validation and the line every build ends with. Grain: one row per model. -#}
-{%- set min_improvement = validated_number_var('segment_validation_min_improvement', minimum=0) %}
+{%- set min_improvement = setting('segmentation', 'validation_min_improvement') %}
 with
 
 history as (
@@ -120,7 +120,7 @@ final as (
         case
             when algorithm = 'rfm_grid'
                 then
-                    'the segments are the RFM grid (var segmentation_algorithm rfm_grid): churn eta² '
+                    'the segments are the RFM grid (segmentation.algorithm rfm_grid): churn eta² '
                     || coalesce({{ format_fixed('rfm_grid_churn_eta_squared', 3) }}, 'not measured')
                     || ', spend eta² ' || coalesce({{ format_fixed('rfm_grid_spend_eta_squared', 3) }}, 'not measured')
                     || ' on the hold-out (' || coalesce(validation_status, 'no hold-out figures') || ')'

@@ -1,9 +1,9 @@
 {#- What the segmentation is judged on (customer_segmentation.validation): per labelled window
-    (training: features at as_of_date - prediction_horizon_days, outcomes up to as_of_date, the
+    (training: features at as_of_date - prediction.horizon_days, outcomes up to as_of_date, the
     hold-out; evaluation: one horizon earlier, which weights the features of the hold-out refit),
     the full feature table at the window's cutoff, what the customer did in the horizon after it
     (is_churned, next_period_net_spend) and the customer's RFM grid label and recency quartile at
-    the cutoff. All customers up to var segmentation_fit_sample_size per window, else a
+    the cutoff. All customers up to segmentation.fit_sample_size per window, else a
     deterministic sample ordered by a hash of customer_id, as the training sample is drawn.
     Grain: one row per window and sampled customer. -#}
 with
@@ -75,7 +75,7 @@ ranked as (
 final as (
 
     select * from ranked
-    where sample_rank <= {{ var('segmentation_fit_sample_size') | int }}
+    where sample_rank <= {{ setting('segmentation', 'fit_sample_size') }}
 
 )
 

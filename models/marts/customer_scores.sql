@@ -3,10 +3,10 @@
     the probabilistic purchase model (score_method, score_reason). P(alive) and expected purchases
     come from the purchase model for everyone. When neither model could be fitted the customer is
     still here, with null scores and score_status saying why (docs/activation.md). -#}
-{%- set medium_threshold = validated_number_var('churn_risk_medium_threshold') -%}
-{%- set high_threshold = validated_number_var('churn_risk_high_threshold') -%}
-{%- if (medium_threshold | float) > (high_threshold | float) or (high_threshold | float) > 1 -%}
-    {{ exceptions.raise_compiler_error("vars churn_risk_medium_threshold (" ~ medium_threshold ~ ") and churn_risk_high_threshold (" ~ high_threshold ~ ") must satisfy 0 <= medium <= high <= 1") }}
+{%- set medium_threshold = setting('prediction', 'churn_risk_medium_threshold') -%}
+{%- set high_threshold = setting('prediction', 'churn_risk_high_threshold') -%}
+{%- if medium_threshold > high_threshold -%}
+    {{ exceptions.raise_compiler_error("prediction.churn_risk_medium_threshold (" ~ medium_threshold ~ ") and prediction.churn_risk_high_threshold (" ~ high_threshold ~ ") must satisfy 0 <= medium <= high <= 1") }}
 {%- endif -%}
 
 with
@@ -65,7 +65,7 @@ final as (
         cast(scores.expected_value as {{ type_money() }}) as expected_value_next_period,
         scores.probability_alive,
         scores.expected_purchases as expected_purchases_next_period,
-        {{ var('prediction_horizon_days') | int }} as prediction_horizon_days,
+        {{ setting('prediction', 'horizon_days') }} as prediction_horizon_days,
         scores.method as score_method,
         model_status.model_id,
         case

@@ -22,7 +22,8 @@ final as (
 
     select
         segmented.customer_id,
-        segmented.segment_id,
+        -- The RFM grid's ids are integers: the contract promises one type whatever the algorithm.
+        cast(segmented.segment_id as {{ dbt.type_bigint() }}) as segment_id,
         segments.segment_name,
         features.as_of_date,
         segmented.model_id,

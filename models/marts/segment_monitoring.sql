@@ -1,7 +1,7 @@
 {#- One row per run date: does the model that scored this run still describe its customers?
-    status is `retrain` when the model is older than monitoring_max_model_age_days, a feature's
-    PSI exceeds monitoring_psi_retrain, or a segment's share moved more than
-    monitoring_share_shift_retrain (absolute) since training; `warn` at the *_warn thresholds;
+    status is `retrain` when the model is older than monitoring.max_model_age_days, a feature's
+    PSI exceeds monitoring.psi_retrain, or a segment's share moved more than
+    monitoring.share_shift_retrain (absolute) since training; `warn` at the *_warn thresholds;
     else `ok`. The same rule judged the stored model before the run chose to keep or refit it
     (customer_segmentation.model_choice): model_decision and decision_reason say what was done,
     so a `retrain` verdict on a stored model shows as a refit in the same run. -#}
@@ -143,29 +143,29 @@ judged as (
     select
         measured.*,
         case
-            when model_age_days > {{ var('monitoring_max_model_age_days') }}
-                or max_feature_psi > {{ var('monitoring_psi_retrain') }}
-                or max_segment_share_shift > {{ var('monitoring_share_shift_retrain') }}
+            when model_age_days > {{ setting('monitoring', 'max_model_age_days') }}
+                or max_feature_psi > {{ setting('monitoring', 'psi_retrain') }}
+                or max_segment_share_shift > {{ setting('monitoring', 'share_shift_retrain') }}
                 then 'retrain'
-            when max_feature_psi > {{ var('monitoring_psi_warn') }}
-                or max_segment_share_shift > {{ var('monitoring_share_shift_warn') }}
+            when max_feature_psi > {{ setting('monitoring', 'psi_warn') }}
+                or max_segment_share_shift > {{ setting('monitoring', 'share_shift_warn') }}
                 then 'warn'
             else 'ok'
         end as status,
         case
-            when model_age_days > {{ var('monitoring_max_model_age_days') }}
+            when model_age_days > {{ setting('monitoring', 'max_model_age_days') }}
                 then 'the model is ' || cast(model_age_days as {{ dbt.type_string() }})
-                    || ' days old (limit {{ var("monitoring_max_model_age_days") }})'
-            when max_feature_psi > {{ var('monitoring_psi_retrain') }}
+                    || ' days old (limit {{ setting("monitoring", "max_model_age_days") }})'
+            when max_feature_psi > {{ setting('monitoring', 'psi_retrain') }}
                 then 'feature ' || max_psi_feature || ' drifted: PSI ' || cast(round(max_feature_psi, 3) as {{ dbt.type_string() }})
-                    || ' > {{ var("monitoring_psi_retrain") }}'
-            when max_segment_share_shift > {{ var('monitoring_share_shift_retrain') }}
+                    || ' > {{ setting("monitoring", "psi_retrain") }}'
+            when max_segment_share_shift > {{ setting('monitoring', 'share_shift_retrain') }}
                 then 'a segment''s share moved by ' || cast(round(100 * max_segment_share_shift, 1) as {{ dbt.type_string() }})
-                    || ' points since training (limit {{ 100 * var("monitoring_share_shift_retrain") }})'
-            when max_feature_psi > {{ var('monitoring_psi_warn') }}
+                    || ' points since training (limit {{ 100 * setting("monitoring", "share_shift_retrain") }})'
+            when max_feature_psi > {{ setting('monitoring', 'psi_warn') }}
                 then 'feature ' || max_psi_feature || ' is drifting: PSI ' || cast(round(max_feature_psi, 3) as {{ dbt.type_string() }})
-                    || ' > {{ var("monitoring_psi_warn") }}'
-            when max_segment_share_shift > {{ var('monitoring_share_shift_warn') }}
+                    || ' > {{ setting("monitoring", "psi_warn") }}'
+            when max_segment_share_shift > {{ setting('monitoring', 'share_shift_warn') }}
                 then 'a segment''s share moved by ' || cast(round(100 * max_segment_share_shift, 1) as {{ dbt.type_string() }})
                     || ' points since training'
             else 'no drift beyond the warning thresholds'

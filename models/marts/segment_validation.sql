@@ -1,5 +1,5 @@
 {#- Do the segments predict? For every model, on its time hold-out (features at the model's
-    as_of_date - prediction_horizon_days, outcomes in the horizon after it): how much of the
+    as_of_date - prediction.horizon_days, outcomes in the horizon after it): how much of the
     variance of next-period churn and net spend each grouping explains (eta²), and the lifts of
     its best and worst group, for the segments (every candidate k), the 11-label RFM grid and
     recency quartiles, side by side (customer_segmentation.validation). -#}

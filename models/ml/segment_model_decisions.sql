@@ -4,6 +4,7 @@
 {{ config(
     materialized='incremental',
     full_refresh=start_over_full_refresh(),
+    on_schema_change='append_new_columns',
     **incremental_replace_config('as_of_date')) }}
 
 with

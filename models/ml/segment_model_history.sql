@@ -7,7 +7,8 @@
     materialized='incremental',
     unique_key=['model_id', 'artifact_key'],
     incremental_strategy='append',
-    full_refresh=start_over_full_refresh()) }}
+    full_refresh=start_over_full_refresh(),
+    on_schema_change='append_new_columns') }}
 
 with
 

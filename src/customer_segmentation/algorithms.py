@@ -34,6 +34,7 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.neural_network import MLPRegressor
 
 from customer_segmentation.scoring import assign_to_nearest
+from customer_segmentation.settings import SegmentationSettings
 
 NOISE = -1
 
@@ -381,42 +382,31 @@ class AutoencoderKMeansClusterer(Clusterer):
         }
 
 
-@dataclass(frozen=True)
-class AlgorithmOptions:
-    """The knobs of the algorithms (a subset of SegmentationSettings)."""
-
-    algorithm: str = "kmeans"
-    radius_quantile: float = 0.99
-    min_segment_share: float = 0.02
-    hierarchical_sample_size: int = 10_000
-    hdbscan_sample_size: int = 10_000
-    autoencoder_sample_size: int = 10_000
-    autoencoder_hidden_size: int = 16
-    autoencoder_bottleneck_size: int = 3
-    autoencoder_max_iter: int = 200
-
-
 def build_clusterer(
-    options: AlgorithmOptions, x: np.ndarray, seed: int, n_init: int = 10
+    options: SegmentationSettings, x: np.ndarray, seed: int, n_init: int = 10
 ) -> Clusterer:
-    """The clusterer for options.algorithm; the autoencoder is trained here, on x.
+    """The clusterer for options.algorithm (its knobs: the segmentation settings); the
+    autoencoder is trained here, on x.
 
     n_init is the number of k-means++ starts (kmeans and autoencoder_kmeans).
     """
     if options.algorithm == "kmeans":
-        return KMeansClusterer(seed, options.radius_quantile, n_init)
+        return KMeansClusterer(seed, options.outlier_radius_quantile, n_init)
     if options.algorithm == "hierarchical":
         return HierarchicalClusterer(
-            seed, options.radius_quantile, options.hierarchical_sample_size
+            seed, options.outlier_radius_quantile, options.hierarchical_sample_size
         )
     if options.algorithm == "hdbscan":
         return HdbscanClusterer(
-            seed, options.radius_quantile, options.hdbscan_sample_size, options.min_segment_share
+            seed,
+            options.outlier_radius_quantile,
+            options.hdbscan_sample_size,
+            options.min_segment_share,
         )
     if options.algorithm == "autoencoder_kmeans":
         return AutoencoderKMeansClusterer(
             seed,
-            options.radius_quantile,
+            options.outlier_radius_quantile,
             n_init,
             training_x=x,
             sample_size=options.autoencoder_sample_size,

@@ -8,6 +8,12 @@
   that segment history, migration and monitoring cover them; one progress line per date.
 - report: write the self-contained HTML segment report (see customer_segmentation.report).
 - demo-data: write a demo shop of any size (see demo/shop.py; a tool beside the package).
+- settings-macro: write macros/settings_declared.sql from the settings classes
+  (customer_segmentation.settings), or with --check say whether it is up to date.
+- assign: one customer's segment and scores from the current model, without a build
+  (see customer_segmentation.assign).
+- federated: one K-means over several shops' warehouses that share only per-cluster sums
+  (see customer_segmentation.federated).
 """
 
 from __future__ import annotations
@@ -272,10 +278,37 @@ def print_summary(database: Path) -> None:
     )
 
 
+def write_settings_macro(project_root: Path, check: bool = False) -> int:
+    """Write (or with check, compare) the project's macros/settings_declared.sql; 1 when a check
+    finds it out of date."""
+    from customer_segmentation.settings import MACRO_PATH, settings_macro
+
+    path = project_root / MACRO_PATH
+    text = settings_macro()
+    current = path.read_text() if path.exists() else None
+    if check:
+        if current != text:
+            print(f"{MACRO_PATH} is out of date: run customer-segmentation settings-macro")
+            return 1
+        print(f"{MACRO_PATH} is up to date")
+        return 0
+    path.write_text(text)
+    print(f"wrote {MACRO_PATH}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `customer-segmentation` command."""
     argv = sys.argv[1:] if argv is None else argv
-    # These two hand all their arguments to their own parsers.
+    # These hand all their arguments to their own parsers.
+    if argv and argv[0] == "assign":
+        from customer_segmentation.assign import main as assign_main
+
+        return assign_main(argv[1:])
+    if argv and argv[0] == "federated":
+        from customer_segmentation.federated import main as federated_main
+
+        return federated_main(argv[1:])
     if argv and argv[0] == "demo-data":
         return demo_shop().main(argv[1:])
     if argv and argv[0] == "report":
@@ -298,6 +331,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("summary", help="print the results of the last build")
     commands.add_parser("report", help="write the HTML segment report (see --help)")
     commands.add_parser("demo-data", help="write a demo shop (see --help)")
+    declared = commands.add_parser(
+        "settings-macro", help="write macros/settings_declared.sql from the settings classes"
+    )
+    declared.add_argument("--check", action="store_true", help="only say whether it is current")
+    commands.add_parser("assign", help="one customer's segment and scores now (see --help)")
+    commands.add_parser("federated", help="one K-means over several shops (see --help)")
     # Arguments this command does not know are handed to dbt (build and backfill only).
     arguments, dbt_arguments = parser.parse_known_args(argv)
     if dbt_arguments and arguments.command not in ("build", "backfill"):
@@ -306,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command == "summary":
         print_summary(warehouse_path())
         return 0
+    if arguments.command == "settings-macro":
+        return write_settings_macro(Path.cwd(), check=arguments.check)
     started = time.perf_counter()
     if arguments.command == "backfill":
         dates = backfill_dates(arguments.start, arguments.end, arguments.every)

@@ -71,7 +71,6 @@ from sklearn.metrics import (
 
 from customer_segmentation.algorithms import (
     NOISE,
-    AlgorithmOptions,
     Clusterer,
     Partition,
     build_clusterer,
@@ -80,14 +79,13 @@ from customer_segmentation.algorithms import (
     sample_rows,
 )
 from customer_segmentation.scoring import assign_to_nearest
+from customer_segmentation.settings import K_SELECTION, SegmentationSettings
 from customer_segmentation.validation import VALIDITY_METRICS
 
 __all__ = [
     "CANDIDATE_COLUMNS",
     "LINKAGE_COLUMNS",
-    "ClusteringOptions",
     "ClusteringResult",
-    "K_SELECTION_RULES",
     "ValidityFunction",
     "assign_to_nearest",
     "choose_k",
@@ -110,7 +108,6 @@ CANDIDATE_COLUMNS = [
     "is_chosen",
     "selection_reason",
 ]
-K_SELECTION_RULES = ("usefulness", "silhouette")
 # Given the requested ks, a frame with columns k (the requested k) and VALIDITY_METRICS: the
 # hold-out validity of the method with that k (module docstring).
 ValidityFunction = Callable[[Sequence[int]], pd.DataFrame]
@@ -131,18 +128,6 @@ LINKAGE_MERGES_KEPT = 50
 MIN_ROWS_FOR_RESAMPLING = 10
 # Rounding before comparing scores, so floating-point noise cannot decide a tie.
 _TIE_DECIMALS = 10
-
-
-@dataclass(frozen=True)
-class ClusteringOptions(AlgorithmOptions):
-    """Algorithm knobs plus the model-selection settings (see the module docstring)."""
-
-    stability_resamples: int = 5
-    stability_sample_size: int = 5_000
-    min_stability: float = 0.8
-    holdout_share: float = 0.2
-    k_selection: str = "usefulness"
-    usefulness_tolerance: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -237,7 +222,7 @@ def _stability(
     x: np.ndarray,
     partitions: Mapping[int, Partition],
     clusterer: Clusterer,
-    options: ClusteringOptions,
+    options: SegmentationSettings,
     seed: int,
 ) -> dict[int, float | None]:
     """Mean bootstrap ARI per requested k (see the module docstring)."""
@@ -261,7 +246,7 @@ def _holdout_ari(
     x: np.ndarray,
     labels: np.ndarray,
     requested_k: int,
-    options: ClusteringOptions,
+    options: SegmentationSettings,
     seed: int,
     n_init: int,
 ) -> float | None:
@@ -300,8 +285,8 @@ def rank_candidates(
     candidate is chosen when none is eligible) and selection_reason: one sentence per
     candidate saying why it won or lost.
     """
-    if k_selection not in K_SELECTION_RULES:
-        raise ValueError(f"k_selection must be one of {', '.join(K_SELECTION_RULES)}")
+    if k_selection not in K_SELECTION:
+        raise ValueError(f"k_selection must be one of {', '.join(K_SELECTION)}")
     frame = candidates.copy().reset_index(drop=True)
     for column in VALIDITY_METRICS:
         if column not in frame.columns:
@@ -424,8 +409,10 @@ def choose_k(
     return None if chosen.empty else int(chosen["k"].iloc[0])
 
 
-def _single_segment(x: np.ndarray, options: ClusteringOptions) -> ClusteringResult:
-    partition = partition_from_labels(x, np.zeros(len(x), dtype="int64"), options.radius_quantile)
+def _single_segment(x: np.ndarray, options: SegmentationSettings) -> ClusteringResult:
+    partition = partition_from_labels(
+        x, np.zeros(len(x), dtype="int64"), options.outlier_radius_quantile
+    )
     inertia = float(((x - partition.centroids[0]) ** 2).sum())
     candidates = pd.DataFrame(
         [
@@ -515,7 +502,7 @@ def _measure(validity: ValidityFunction | None, ks: Sequence[int]) -> dict[int, 
     }
 
 
-def _ranked(frame: pd.DataFrame, options: ClusteringOptions) -> pd.DataFrame:
+def _ranked(frame: pd.DataFrame, options: SegmentationSettings) -> pd.DataFrame:
     return rank_candidates(
         frame,
         options.min_segment_share,
@@ -533,7 +520,7 @@ def fit_segments(
     n_init: int = 10,
     silhouette_sample_size: int = 10_000,
     forced_k: int | None = None,
-    options: ClusteringOptions | None = None,
+    options: SegmentationSettings | None = None,
     validity: ValidityFunction | None = None,
 ) -> ClusteringResult:
     """Choose k and fit options.algorithm (default kmeans) on the rows of x.
@@ -543,7 +530,7 @@ def fit_segments(
     dimensions) there is exactly one segment. validity, when given, measures each requested k
     on a time hold-out (module docstring); without it k is chosen by silhouette.
     """
-    options = options or ClusteringOptions()
+    options = options or SegmentationSettings()
     n_rows = len(x)
     if n_rows == 0:
         raise ValueError("no customers to segment: the feature table is empty")
@@ -581,7 +568,7 @@ def fit_segments(
         candidates["selection_reason"] = (
             "chosen: hdbscan finds the number of segments itself"
             if clusterer.finds_k
-            else "chosen: k is forced by the setting k (var segmentation_k)"
+            else "chosen: k is forced by the setting k (segmentation.k)"
         )
     else:
         candidates = _ranked(pd.DataFrame(rows), options)

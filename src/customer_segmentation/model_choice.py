@@ -48,48 +48,43 @@ counts, every share floored at PSI_SHARE_FLOOR: PSI = sum (now - then) * ln(now 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from customer_segmentation.model_store import (
+    DecisionRecord,
+    StoredModel,
+    kept_model_table,
+    new_model_table,
+)
 from customer_segmentation.preprocessing import apply_scaling
 from customer_segmentation.scoring import assign_to_nearest
-from customer_segmentation.segmentation import (
-    ARTIFACT_COLUMNS,
-    PreviousModel,
-    SegmentationModel,
-    typed_artifacts,
-)
+from customer_segmentation.segmentation import SegmentationModel
 from customer_segmentation.settings import MonitoringSettings, SegmentationSettings
+from customer_segmentation.tracking import PreviousModel
 
 __all__ = [
     "ModelChoice",
     "PolicyVerdict",
     "ShopMismatchError",
-    "StoredModel",
     "choose_model",
     "evaluate_policy",
     "kept_model_artifacts",
     "new_model_artifacts",
     "population_overlap",
     "population_sketch",
-    "read_stored_models",
-    "run_records",
+    "run_decision",
 ]
 
 SKETCH_SIZE = 512
 MIN_COMPARABLE_MEMBERS = 20
 PSI_SHARE_FLOOR = 0.0001
 DRIFT_BINS = 10
-EPOCH = date(1970, 1, 1)
-
-# Rows that describe one run rather than the model: a kept model drops the earlier runs' rows.
-RUN_RECORD_TYPES = ("decision",)
 
 
 class ShopMismatchError(RuntimeError):
@@ -172,130 +167,6 @@ def population_overlap(
     if expected < MIN_COMPARABLE_MEMBERS:
         return None
     return found / expected
-
-
-@dataclass(frozen=True)
-class StoredModel:
-    """A model of the registry: its artifact rows (without earlier runs' decision rows)."""
-
-    model_id: str
-    training_as_of_date: date
-    artifacts: pd.DataFrame
-    recorded_at: pd.Timestamp | None = None
-    is_in_use: bool = False
-
-    def _rows(self, record_type: str) -> pd.DataFrame:
-        return self.artifacts[self.artifacts["record_type"] == record_type]
-
-    @property
-    def parameters(self) -> dict[str, object]:
-        """The settings the model was fitted with (JSON-decoded), and as_of_date."""
-        rows = self._rows("parameter")
-        parameters: dict[str, object] = {}
-        for name, text in zip(rows["metric"], rows["text_value"], strict=True):
-            try:
-                parameters[str(name)] = json.loads(text)
-            except (TypeError, ValueError):
-                parameters[str(name)] = text
-        return parameters
-
-    def settings_changed(self, settings: SegmentationSettings) -> list[str]:
-        """Names of the settings that differ from (or were not stored with) this model."""
-        stored = self.parameters
-        return sorted(
-            name
-            for name, value in settings.as_parameters().items()
-            if name not in stored or json.loads(json.dumps(value)) != stored[name]
-        )
-
-    @property
-    def sketch(self) -> pd.DataFrame:
-        """population_key, first_order_date of the stored population sketch (may be empty)."""
-        rows = self._rows("population_sketch").sort_values("position")
-        days = pd.to_numeric(rows["value"]).astype("int64")
-        return pd.DataFrame(
-            {
-                "population_key": rows["text_value"].astype(str).to_numpy(),
-                "first_order_date": [date.fromordinal(EPOCH.toordinal() + int(d)) for d in days],
-            }
-        )
-
-    @property
-    def drift_reference(self) -> pd.DataFrame:
-        """feature, bin, upper_edge, reference_customers (the training population's deciles)."""
-        rows = self._rows("drift_reference")
-        if rows.empty:
-            return pd.DataFrame(columns=["feature", "bin", "upper_edge", "reference_customers"])
-        wide = rows.pivot_table(
-            index=["feature", "position"], columns="metric", values="value", aggfunc="first"
-        ).reset_index()
-        wide = wide.rename(columns={"position": "bin"})
-        for column in ("upper_edge", "reference_customers"):
-            if column not in wide.columns:
-                wide[column] = np.nan
-        wide["bin"] = wide["bin"].astype("int64")
-        return wide[["feature", "bin", "upper_edge", "reference_customers"]]
-
-    @property
-    def max_segment_id_issued(self) -> int:
-        metrics = self._rows("metric")
-        issued = metrics.loc[metrics["metric"] == "max_segment_id_issued", "value"]
-        segment_ids = self._rows("segment")["segment_id"].dropna().astype(int)
-        return max([int(float(v)) for v in issued] + [int(s) for s in segment_ids] + [0])
-
-    def previous_model(self, max_segment_id_issued: int) -> PreviousModel:
-        """This model as the previous model of a refit, issuing ids after the given one."""
-        previous = PreviousModel.from_artifacts(self.artifacts, self.model_id)
-        return replace(
-            previous,
-            max_segment_id_issued=max(previous.max_segment_id_issued, max_segment_id_issued),
-        )
-
-
-def read_stored_models(
-    registry: pd.DataFrame | None, in_use: pd.DataFrame | None
-) -> list[StoredModel]:
-    """Every stored model, from the registry (ml.segment_model_history, with recorded_at) and the
-    table the last run wrote (the model in use), oldest training date first."""
-    # The table in use first: a model the registry holds from an earlier version may lack the
-    # record types this version adds.
-    frames = [frame for frame in (in_use, registry) if frame is not None and not frame.empty]
-    if not frames:
-        return []
-    in_use_ids = set() if in_use is None else set(in_use["model_id"].dropna().astype(str))
-    recorded: dict[str, pd.Timestamp] = {}
-    if registry is not None and "recorded_at" in registry.columns and not registry.empty:
-        recorded = {
-            str(model_id): pd.Timestamp(value)
-            for model_id, value in registry.groupby(registry["model_id"].astype(str))["recorded_at"]
-            .min()
-            .items()
-        }
-    models: dict[str, StoredModel] = {}
-    for frame in frames:
-        for model_id, rows in frame.groupby(frame["model_id"].astype(str), sort=True):
-            if model_id in models:
-                continue
-            rows = rows[~rows["record_type"].isin(RUN_RECORD_TYPES)]
-            artifacts = rows.reindex(columns=ARTIFACT_COLUMNS).reset_index(drop=True)
-            parameters = artifacts[artifacts["record_type"] == "parameter"]
-            trained = parameters.loc[parameters["metric"] == "as_of_date", "text_value"]
-            if trained.empty:
-                continue
-            recorded_at = recorded.get(model_id)
-            models[model_id] = StoredModel(
-                model_id=model_id,
-                training_as_of_date=date.fromisoformat(str(trained.iloc[0])[:10]),
-                artifacts=artifacts,
-                recorded_at=recorded_at,
-                is_in_use=model_id in in_use_ids,
-            )
-    return sorted(models.values(), key=_age_order)
-
-
-def _age_order(model: StoredModel) -> tuple:
-    recorded = model.recorded_at if model.recorded_at is not None else pd.Timestamp.max
-    return (model.training_as_of_date, model.is_in_use, recorded, model.model_id)
 
 
 @dataclass(frozen=True)
@@ -404,9 +275,8 @@ def evaluate_policy(
     }
     features = [feature for feature in drift_features if feature in edges]
     current_bins: dict[str, dict[int, float]] = {feature: {} for feature in features}
-    previous = PreviousModel.from_artifacts(model.artifacts, model.model_id)
-    segments = model.artifacts[model.artifacts["record_type"] == "segment"]
-    radius = _segment_values(segments, "radius", previous.segment_ids)
+    previous = model.previous_model()
+    radius = model.segment_values("radius", previous.segment_ids)
     current_segments: dict[int, float] = {}
     for batch in customers:
         for feature in features:
@@ -439,7 +309,7 @@ def evaluate_policy(
     if feature_psi:
         max_feature, max_psi = min(feature_psi.items(), key=lambda item: (-item[1], item[0]))
 
-    training = _segment_values(segments, "training_customers", previous.segment_ids)
+    training = model.segment_values("training_customers", previous.segment_ids)
     training_total = float(np.nansum(training))
     current_total = float(sum(current_segments.values()))
     shifts = []
@@ -451,16 +321,6 @@ def evaluate_policy(
     age = (as_of_date - model.training_as_of_date).days
     status, reason = policy_status(age, max_psi, max_feature, max_shift, settings)
     return PolicyVerdict(status, reason, age, max_psi, max_feature, max_shift, feature_psi)
-
-
-def _segment_values(segments: pd.DataFrame, metric: str, segment_ids: Sequence[int]) -> np.ndarray:
-    rows = segments[segments["metric"] == metric]
-    by_id = {
-        int(s): float(v)
-        for s, v in zip(rows["segment_id"], rows["value"], strict=True)
-        if pd.notna(v)
-    }
-    return np.array([by_id.get(int(s), np.nan) for s in segment_ids], dtype=float)
 
 
 @dataclass(frozen=True)
@@ -590,7 +450,9 @@ def choose_model(
         )
     kept = f"current model kept: {judged}"
     if verdict.status == "retrain":
-        kept += "; retraining_policy is manual: run with --vars '{retrain: true}' to refit"
+        kept += (
+            "; monitoring.retraining_policy is manual: run with --vars '{retrain: true}' to refit"
+        )
     return ModelChoice(
         "keep",
         kept,
@@ -601,13 +463,8 @@ def choose_model(
     )
 
 
-def run_records(
-    choice: ModelChoice,
-    model_id: str,
-    as_of_date: date,
-    input_source: str,
-) -> pd.DataFrame:
-    """The decision of this run as artifact rows (record_type decision), for the model table."""
+def run_decision(choice: ModelChoice, as_of_date: date, input_source: str) -> list[DecisionRecord]:
+    """The decision of this run (stored with the model that serves it)."""
     verdict = choice.verdict
     texts = {
         "action": choice.action,
@@ -628,69 +485,16 @@ def run_records(
         "max_feature_psi": None if verdict is None else verdict.max_feature_psi,
         "max_segment_share_shift": None if verdict is None else verdict.max_segment_share_shift,
     }
-    records = [
-        {"record_type": "decision", "metric": metric, "text_value": value}
-        for metric, value in texts.items()
-    ] + [
-        {"record_type": "decision", "metric": metric, "value": value}
-        for metric, value in numbers.items()
+    return [DecisionRecord(name, text=text) for name, text in texts.items()] + [
+        DecisionRecord(name, value=value) for name, value in numbers.items()
     ]
-    frame = pd.DataFrame.from_records(records, columns=ARTIFACT_COLUMNS)
-    frame["model_id"] = model_id
-    return frame
-
-
-def model_records(
-    sketch: pd.DataFrame, drift_reference: pd.DataFrame, input_source: str, model_id: str
-) -> pd.DataFrame:
-    """Rows a new model stores beside its fit: the population sketch (key; first order date as
-    days since 1970-01-01), the drift reference (per feature and bin: upper_edge,
-    reference_customers) and the input source it was fitted on (parameter input_source)."""
-    records = [
-        {
-            "record_type": "population_sketch",
-            "position": rank,
-            "metric": "first_order_day",
-            "text_value": key,
-            "value": float((pd.Timestamp(first_order).date() - EPOCH).days),
-        }
-        for rank, (key, first_order) in enumerate(
-            zip(sketch["population_key"], sketch["first_order_date"], strict=True), start=1
-        )
-    ]
-    for row in drift_reference.itertuples(index=False):
-        for metric in ("upper_edge", "reference_customers"):
-            value = getattr(row, metric)
-            if value is None or pd.isna(value):
-                continue
-            records.append(
-                {
-                    "record_type": "drift_reference",
-                    "feature": row.feature,
-                    "position": int(row.bin),
-                    "metric": metric,
-                    "value": float(value),
-                }
-            )
-    records.append(
-        {"record_type": "parameter", "metric": "input_source", "text_value": input_source}
-    )
-    frame = pd.DataFrame.from_records(records, columns=ARTIFACT_COLUMNS)
-    frame["model_id"] = model_id
-    return frame
 
 
 def kept_model_artifacts(choice: ModelChoice, as_of_date: date, input_source: str) -> pd.DataFrame:
     """The artifact table of a run that keeps a stored model: its rows and this run's decision."""
     if choice.kept is None:
         raise ValueError("the choice keeps no model")
-    model_id = choice.kept.model_id
-    return typed_artifacts(
-        pd.concat(
-            [choice.kept.artifacts, run_records(choice, model_id, as_of_date, input_source)],
-            ignore_index=True,
-        )
-    )
+    return kept_model_table(choice.kept, run_decision(choice, as_of_date, input_source))
 
 
 def new_model_artifacts(
@@ -703,18 +507,10 @@ def new_model_artifacts(
 ) -> pd.DataFrame:
     """The artifact table of a run that fits: the fit, its population sketch, drift reference
     and input source, and this run's decision."""
-    return typed_artifacts(
-        pd.concat(
-            [
-                fitted.artifacts(),
-                model_records(
-                    population_sketch(training_sample),
-                    drift_reference,
-                    input_source,
-                    fitted.model_id,
-                ),
-                run_records(choice, fitted.model_id, as_of_date, input_source),
-            ],
-            ignore_index=True,
-        )
+    return new_model_table(
+        fitted,
+        population_sketch(training_sample),
+        drift_reference,
+        input_source,
+        run_decision(choice, as_of_date, input_source),
     )

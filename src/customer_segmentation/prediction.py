@@ -24,7 +24,7 @@ The dbt models prepare every input in SQL:
   they learnt from, which is how the scores are used.
 - ``current`` (``int_customers_prediction_features``, role ``current``): the features at
   as_of_date of every eligible customer; they get the scores. The dbt model streams them in
-  batches (customer_segmentation.dbt_io.iter_pandas_batches, var prediction_score_batch_size):
+  batches (customer_segmentation.dbt_io.iter_pandas_batches, prediction.score_batch_size):
   the models are fitted on the sampled examples first, then each batch is scored and only its
   three score columns are kept: the features held in memory do not grow with the number of
   customers.
@@ -65,7 +65,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -78,16 +78,13 @@ from sklearn.metrics import brier_score_loss, mean_absolute_error, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
-from customer_segmentation.purchase_model import (
-    VARIANTS,
-    FittedPurchaseModel,
-    fit_purchase_model,
-)
+from customer_segmentation.prediction_store import fitted_model_record
+from customer_segmentation.purchase_model import FittedPurchaseModel, fit_purchase_model
+from customer_segmentation.settings import PredictionSettings
 
 __all__ = [
     "ARTIFACT_COLUMNS",
     "CALIBRATION_BINS",
-    "DEFAULT_FEATURES",
     "METHODS",
     "METRICS",
     "MIN_CUSTOMERS_PER_CLASS",
@@ -110,33 +107,6 @@ __all__ = [
     "rfm_scores",
     "score_customers",
 ]
-
-# Features the models may use: behaviour only, never demographics (gender, age band). Absent
-# inputs leave some null for every customer; those are dropped, with the reason.
-DEFAULT_FEATURES: tuple[str, ...] = (
-    "recency_days",
-    "frequency",
-    "monetary",
-    "average_order_value",
-    "tenure_days",
-    "mean_days_between_orders",
-    "return_rate",
-    "cancelled_orders",
-    "purchases_last_horizon",
-    "net_spend_last_horizon",
-    "sessions",
-    "browsing_minutes",
-    "product_views_per_session",
-    "cart_abandonment_rate",
-    "category_diversity",
-    "discount_share",
-    "review_count",
-    "mean_rating",
-    "purchase_model_probability_alive",
-    "purchase_model_churn_probability",
-    "purchase_model_expected_purchases",
-    "purchase_model_expected_value",
-)
 
 # What the purchase model fitted at a window's cutoff says about each of its customers; added to
 # the examples and the current customers before the supervised model sees them.
@@ -183,84 +153,9 @@ SCORE_COLUMNS = [
     "expected_purchases",
 ]
 
-_INTEGER_SETTINGS = (
-    "horizon_days",
-    "seed",
-    "min_training_customers",
-    "max_iter",
-    "max_depth",
-    "min_samples_leaf",
-    "calibration_folds",
-)
-_FLOAT_SETTINGS = ("learning_rate", "l2_regularization")
-
 STATUS_SCORED = "scored"
 STATUS_FITTED = "fitted"
 STATUS_EVALUATED = "evaluated"
-
-
-@dataclass(frozen=True)
-class PredictionSettings:
-    """Everything that determines the churn and value models (dbt vars, see dbt_project.yml).
-
-    features                 candidate feature columns (those null for everyone are dropped)
-    horizon_days             the prediction horizon (var prediction_horizon_days)
-    seed                     seed of every random step
-    min_training_customers   a window with fewer customers is not fitted
-    max_iter, learning_rate, max_depth, min_samples_leaf, l2_regularization
-                             gradient boosting (both models), no early stopping
-    calibration, calibration_folds
-                             method (sigmoid | isotonic) and folds of CalibratedClassifierCV
-    purchase_model           bgnbd | mbgnbd: the probabilistic purchase model (var purchase_model)
-    """
-
-    features: tuple[str, ...] = DEFAULT_FEATURES
-    horizon_days: int = 90
-    seed: int = 42
-    min_training_customers: int = 500
-    max_iter: int = 150
-    learning_rate: float = 0.05
-    max_depth: int = 3
-    min_samples_leaf: int = 50
-    l2_regularization: float = 1.0
-    calibration: str = "sigmoid"
-    calibration_folds: int = 3
-    purchase_model: str = "mbgnbd"
-    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
-
-    def __post_init__(self) -> None:
-        if self.purchase_model not in VARIANTS:
-            raise ValueError(
-                f"var purchase_model is {self.purchase_model!r}; expected one of {list(VARIANTS)}"
-            )
-
-    @classmethod
-    def from_json(cls, text: str | None) -> PredictionSettings:
-        """Settings from the JSON a dbt model config carries; unknown keys are kept in extra."""
-        values = json.loads(text) if text else {}
-        known = {f.name for f in fields(cls)} - {"extra"}
-        arguments: dict[str, Any] = {}
-        for name, value in values.items():
-            if name not in known or value is None:
-                continue
-            arguments[name] = value
-        if "features" in arguments:
-            arguments["features"] = tuple(str(feature) for feature in arguments["features"])
-        for name in _INTEGER_SETTINGS:
-            if name in arguments:
-                arguments[name] = int(arguments[name])
-        for name in _FLOAT_SETTINGS:
-            if name in arguments:
-                arguments[name] = float(arguments[name])
-        extra = {name: value for name, value in values.items() if name not in known}
-        return cls(**arguments, extra=extra)
-
-    def as_parameters(self) -> dict[str, Any]:
-        """The settings as plain JSON-able values (the model id hashes them)."""
-        parameters = asdict(self)
-        parameters.pop("extra")
-        parameters["features"] = list(self.features)
-        return parameters
 
 
 @dataclass(frozen=True)
@@ -287,14 +182,14 @@ def check_window(
     """
     if settings.horizon_days <= 0:
         return WindowCheck(
-            "no_horizon", "var prediction_horizon_days is 0: there is no window to learn from"
+            "no_horizon", "prediction.horizon_days is 0: there is no window to learn from"
         )
     if window is None:
         if role == "evaluation":
             return WindowCheck(
                 "no_evaluation_cutoff",
                 "int_feature_cutoffs has no 'evaluation' cutoff (as_of_date - 2 x "
-                "prediction_horizon_days): the time hold-out cannot be computed",
+                "prediction.horizon_days): the time hold-out cannot be computed",
             )
         return WindowCheck("no_horizon", f"int_feature_cutoffs has no '{role}' cutoff")
     cutoff = _date_text(window.get("cutoff_date"))
@@ -311,7 +206,7 @@ def check_window(
         return WindowCheck(
             "too_few_customers",
             f"{customers} customers bought before the {role} cutoff {cutoff}; at least "
-            f"{settings.min_training_customers} are needed (var prediction_min_training_customers)",
+            f"{settings.min_training_customers} are needed (prediction.min_training_customers)",
         )
     churned = int(examples["is_churned"].astype(bool).sum())
     retained = customers - churned
@@ -457,7 +352,7 @@ def fit_purchase_models(
     for role in ROLES:
         if settings.horizon_days <= 0:
             checks[role] = PurchaseModelCheck(
-                None, "no_horizon", "var prediction_horizon_days is 0: nothing to predict"
+                None, "no_horizon", "prediction.horizon_days is 0: nothing to predict"
             )
             continue
         rows = purchase_summaries[purchase_summaries["cutoff_role"].astype(str) == role]
@@ -657,6 +552,9 @@ def score_customers(
       parameter       training_customers, training_churn_rate (value); settings, as_of_date,
                       features (text_value)
       dropped_feature metric = the feature, text_value = why it was left out
+      fitted_model    the models that scored (customer_segmentation.prediction_store): the
+                      supervised models when fitted, the current purchase model when fitted;
+                      only when customers were scored
     """
     if score_threads is not None and score_threads < 1:
         raise ValueError(f"score_threads must be at least 1, got {score_threads}")
@@ -778,6 +676,11 @@ def score_customers(
             {"record_type": "dropped_feature", "metric": feature, "text_value": why}
             for feature, why in fitted.dropped.items()
         ]
+    if method is not None:
+        # The models that scored, so that one customer can be scored later without a refit.
+        records.append(
+            fitted_model_record(fitted, current_purchase_model.model, settings.horizon_days)
+        )
 
     model_id = _model_id(settings, as_of_date, by_role["training"], scores, scoring_status)
     frame = pd.DataFrame.from_records(records, columns=ARTIFACT_COLUMNS)

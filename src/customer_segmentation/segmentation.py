@@ -1,60 +1,12 @@
 """Fit a segmentation on the training sample and describe it as tables.
 
 fit_segmentation() is what the dbt Python model calls: features in, a SegmentationModel out.
-SegmentationModel.artifacts() is the single long table the model is stored as; SQL models split
-it into centroids, scaling parameters, candidates, metrics and segment names, and the SQL scoring
-applies it to every customer (rule: customer_segmentation.scoring).
+SegmentationModel.artifacts() is the model as stored (customer_segmentation.model_store); SQL
+models split it into centroids, scaling parameters, candidates, metrics and segment names, and the
+SQL scoring applies it to every customer (rule: customer_segmentation.scoring).
 
-The artifact table (ARTIFACT_COLUMNS; unused columns are null). Per record_type:
-
-| record_type        | columns used                                                          |
-| ------------------ | --------------------------------------------------------------------- |
-| scaling            | feature, position, source_column, category_value, transform,          |
-|                    | fill_value, center, scale, clip_limit                                 |
-| dropped_feature    | feature, text_value = reason ("no spread: ...", "correlated with      |
-|                    | monetary (r=0.94)")                                                   |
-| centroid           | segment_id, feature, position, value (scaled space)                   |
-| segment            | segment_id, metric, value or text_value. metric: segment_name (text), |
-|                    | description (text), training_customers, radius (real segments only),  |
-|                    | is_outlier_segment (1/0), match_status (text: matched | new),         |
-|                    | match_distance (to the previous centroid; null if none)               |
-| k_candidate        | k, metric, value. metric: silhouette, davies_bouldin,                 |
-|                    | calinski_harabasz, stability, inertia, min_segment_share, usefulness, |
-|                    | is_eligible (1/0), is_chosen (1/0); selection_reason (text_value: why |
-|                    | the candidate won or lost)                                            |
-| metric             | metric, value: k, silhouette, inertia, training_customers,            |
-|                    | dimensions, fit_seconds, davies_bouldin, calinski_harabasz,           |
-|                    | stability, min_segment_share, holdout_ari, scoring_agreement,         |
-|                    | fit_sample_customers, max_segment_id_issued, validation_customers;   |
-|                    | hdbscan: outlier_share,                                               |
-|                    | min_cluster_size; autoencoder_kmeans: reconstruction_mse,             |
-|                    | ari_vs_kmeans, scaled_space_agreement; with a previous model:         |
-|                    | segments_matched, segments_new, segments_vanished                     |
-| parameter          | metric, text_value: every setting (JSON), as_of_date, the             |
-|                    | VALIDATION_PARAMETERS (how features were weighted, where validity was |
-|                    | measured), and previous_model_id when fitted against a previous model |
-| feature_selection  | feature, position (model position; null if dropped),                  |
-|                    | metric = status (kept | dropped), text_value = reason (dropped only), |
-|                    | value = weight (kept only; see customer_segmentation.explain)         |
-| explanation_rule   | segment_id, position = rule rank (1 = best), text_value = rule,       |
-|                    | metric in (coverage, precision, support), value. One row per rule and |
-|                    | measure; pivot on (segment_id, position).                             |
-| linkage            | hierarchical only: the last 50 merges of the Ward tree on the fitted  |
-|                    | sample. position = step (merge number, 1..n-1, scipy order), k =      |
-|                    | clusters after the merge, segment_id = segment the merge lies in      |
-|                    | (null above the chosen cut), metric in (left_node, right_node, height,|
-|                    | size, left_size, right_size), value. Node ids follow scipy: below n   |
-|                    | (metric fit_sample_customers) a sample row, n + i the node of step   |
-|                    | i + 1.                                                                |
-| vanished_segment   | segment_id, text_value = its name in the previous model,              |
-|                    | metric = distance_to_nearest_new_segment, value                       |
-| validation         | text_value = method (segments | rfm_grid | recency_quartiles), k      |
-|                    | (segments: the candidate k; others: their number of groups), metric   |
-|                    | in VALIDITY_METRICS (customer_segmentation.validation), value (null   |
-|                    | when not measured; parameter validation_status says why)             |
-| feature_weight     | feature, position, metric in (outcome_weight, churn_correlation,      |
-|                    | spend_correlation), value: how the dimension was weighted (its scale  |
-|                    | already includes the weight); none when unweighted                    |
+How the model is stored (one long table, a row per fact, its record types and columns):
+customer_segmentation.model_store.
 
 Segment ids are 1..k in a fixed order for a first model; fitted against a previous model
 (fit_segmentation(..., previous=PreviousModel...)), matched segments keep their previous id and
@@ -73,13 +25,14 @@ import numpy as np
 import pandas as pd
 
 from customer_segmentation.algorithms import build_clusterer
-from customer_segmentation.clustering import ClusteringOptions, ClusteringResult, fit_segments
+from customer_segmentation.clustering import ClusteringResult, fit_segments
 from customer_segmentation.explain import (
     EXPLANATION_COLUMNS,
     FEATURE_REPORT_COLUMNS,
     explain_segments,
     feature_weights,
 )
+from customer_segmentation.model_store import artifact_table, fitted_model_records
 from customer_segmentation.naming import (
     OUTLIER_SEGMENT_NAME,
     claimed_features,
@@ -95,7 +48,7 @@ from customer_segmentation.preprocessing import (
     weight_scaling,
 )
 from customer_segmentation.scoring import assign_to_nearest
-from customer_segmentation.settings import SegmentationSettings
+from customer_segmentation.settings import SQL_ALGORITHMS, SegmentationSettings
 from customer_segmentation.tracking import (
     VANISHED_COLUMNS,
     PreviousModel,
@@ -111,58 +64,11 @@ from customer_segmentation.validation import (
 )
 
 __all__ = [
-    "ARTIFACT_COLUMNS",
-    "PreviousModel",
     "SegmentationModel",
-    "clustering_options",
     "fit_segmentation",
-    "typed_artifacts",
 ]
 
-ARTIFACT_COLUMNS = [
-    "model_id",
-    "record_type",
-    "segment_id",
-    "feature",
-    "position",
-    "source_column",
-    "category_value",
-    "transform",
-    "fill_value",
-    "center",
-    "scale",
-    "clip_limit",
-    "k",
-    "metric",
-    "value",
-    "text_value",
-]
-CANDIDATE_METRICS = (
-    "silhouette",
-    "davies_bouldin",
-    "calinski_harabasz",
-    "stability",
-    "inertia",
-    "min_segment_share",
-    "usefulness",
-    "is_eligible",
-    "is_chosen",
-)
 WEIGHT_COLUMNS = ["feature", "weight", "churn_correlation", "spend_correlation"]
-WEIGHT_MEASURES = {
-    "outcome_weight": "weight",
-    "churn_correlation": "churn_correlation",
-    "spend_correlation": "spend_correlation",
-}
-# Registry parameters that describe the fit rather than set it (not compared by refit_policy).
-VALIDATION_PARAMETERS = (
-    "weighting_status",
-    "validation_status",
-    "validation_cutoff_date",
-    "validation_outcome_end_date",
-)
-LINKAGE_METRICS = ("left_node", "right_node", "height", "size", "left_size", "right_size")
-EXPLANATION_MEASURES = ("coverage", "precision", "support")
 
 
 @dataclass(frozen=True)
@@ -231,210 +137,8 @@ class SegmentationModel:
         )
 
     def artifacts(self) -> pd.DataFrame:
-        """The model as one long table (ARTIFACT_COLUMNS), one row per stored fact."""
-        records: list[dict] = []
-        for row in self.scaling.parameters.itertuples(index=False):
-            records.append({"record_type": "scaling", **row._asdict()})
-        for row in self.scaling.dropped.itertuples(index=False):
-            records.append(
-                {"record_type": "dropped_feature", "feature": row.feature, "text_value": row.reason}
-            )
-        names = self.scaling.feature_names
-        ids, centroids, _, _ = self._centroids_by_id()
-        for segment_id, centroid in zip(ids, centroids, strict=True):
-            for position, (feature, value) in enumerate(zip(names, centroid, strict=True), 1):
-                records.append(
-                    {
-                        "record_type": "centroid",
-                        "segment_id": int(segment_id),
-                        "feature": feature,
-                        "position": position,
-                        "value": float(value),
-                    }
-                )
-        records += self._segment_records()
-        for row in self.clustering.candidates.itertuples(index=False):
-            for metric in CANDIDATE_METRICS:
-                records.append(
-                    {
-                        "record_type": "k_candidate",
-                        "k": int(row.k),
-                        "metric": metric,
-                        "value": _number(getattr(row, metric)),
-                    }
-                )
-            records.append(
-                {
-                    "record_type": "k_candidate",
-                    "k": int(row.k),
-                    "metric": "selection_reason",
-                    "text_value": row.selection_reason,
-                }
-            )
-        records += self._validation_records()
-        metrics = {
-            "k": float(self.clustering.k),
-            "silhouette": self.clustering.silhouette,
-            "inertia": self.clustering.inertia,
-            "training_customers": float(self.n_training_customers),
-            "dimensions": float(len(names)),
-            "fit_seconds": self.fit_seconds,
-            "validation_customers": self.validation.get("validation_customers"),
-            **self.clustering.metrics,
-            "max_segment_id_issued": float(self.max_segment_id_issued),
-        }
-        if self.previous_model_id is not None:
-            statuses = self.segments["match_status"]
-            metrics["segments_matched"] = float((statuses == "matched").sum())
-            metrics["segments_new"] = float((statuses == "new").sum())
-            metrics["segments_vanished"] = float(len(self.vanished))
-        for metric, value in metrics.items():
-            records.append({"record_type": "metric", "metric": metric, "value": _number(value)})
-        parameters = {
-            **{k: json.dumps(v) for k, v in self.settings.as_parameters().items()},
-            "as_of_date": self.as_of_date,
-            "weighting_status": self.weighting_status,
-            **{
-                name: self.validation.get(name)
-                for name in VALIDATION_PARAMETERS
-                if name != "weighting_status"
-            },
-        }
-        if self.previous_model_id is not None:
-            parameters["previous_model_id"] = self.previous_model_id
-        for metric, value in parameters.items():
-            records.append({"record_type": "parameter", "metric": metric, "text_value": value})
-        for row in self.feature_selection.itertuples(index=False):
-            position = names.index(row.feature) + 1 if row.status == "kept" else None
-            records.append(
-                {
-                    "record_type": "feature_selection",
-                    "feature": row.feature,
-                    "position": position,
-                    "metric": row.status,
-                    "text_value": row.reason,
-                    "value": _number(row.weight),
-                }
-            )
-        for row in self.explanations.itertuples(index=False):
-            for measure in EXPLANATION_MEASURES:
-                records.append(
-                    {
-                        "record_type": "explanation_rule",
-                        "segment_id": int(row.segment_id),
-                        "position": int(row.rank),
-                        "metric": measure,
-                        "value": float(getattr(row, measure)),
-                        "text_value": row.rule,
-                    }
-                )
-        records += self._linkage_records()
-        for row in self.vanished.itertuples(index=False):
-            records.append(
-                {
-                    "record_type": "vanished_segment",
-                    "segment_id": int(row.segment_id),
-                    "metric": "distance_to_nearest_new_segment",
-                    "value": _number(row.distance_to_nearest_new_segment),
-                    "text_value": row.segment_name,
-                }
-            )
-        frame = pd.DataFrame.from_records(records, columns=ARTIFACT_COLUMNS)
-        frame["model_id"] = self.model_id
-        return typed_artifacts(frame)
-
-    def _validation_records(self) -> list[dict]:
-        """validation rows (every candidate k of the segments, the RFM grid and recency
-        quartiles) and feature_weight rows."""
-        records: list[dict] = []
-        methods = [("segments", self.clustering.candidates)]
-        if not self.baselines.empty:
-            methods += [
-                (method, self.baselines[self.baselines["method"] == method])
-                for method in self.baselines["method"]
-            ]
-        for method, frame in methods:
-            for row in frame.itertuples(index=False):
-                for metric in VALIDITY_METRICS:
-                    records.append(
-                        {
-                            "record_type": "validation",
-                            "k": None if pd.isna(row.k) else int(row.k),
-                            "metric": metric,
-                            "value": _number(getattr(row, metric)),
-                            "text_value": method,
-                        }
-                    )
-        positions = {name: i for i, name in enumerate(self.scaling.feature_names, 1)}
-        for row in self.feature_weights.itertuples(index=False):
-            for metric, column in WEIGHT_MEASURES.items():
-                records.append(
-                    {
-                        "record_type": "feature_weight",
-                        "feature": row.feature,
-                        "position": positions[row.feature],
-                        "metric": metric,
-                        "value": _number(getattr(row, column)),
-                    }
-                )
-        return records
-
-    def _segment_records(self) -> list[dict]:
-        records: list[dict] = []
-        for segment_id, row in self.segments.iterrows():
-            base = {"record_type": "segment", "segment_id": int(segment_id)}
-            for metric in ("segment_name", "description", "match_status"):
-                records.append({**base, "metric": metric, "text_value": row[metric]})
-            numbers = {
-                "training_customers": float(row["training_customers"]),
-                "is_outlier_segment": 1.0 if row["is_outlier_segment"] else 0.0,
-                "match_distance": _number(row["match_distance"]),
-            }
-            if not row["is_outlier_segment"]:
-                numbers["radius"] = _number(row["radius"])
-            for metric, value in numbers.items():
-                records.append({**base, "metric": metric, "value": value})
-        return records
-
-    def _linkage_records(self) -> list[dict]:
-        linkage = self.clustering.linkage
-        if linkage is None:
-            return []
-        records: list[dict] = []
-        for row in linkage.itertuples(index=False):
-            segment_id = None if pd.isna(row.segment) else self.segment_ids[int(row.segment) - 1]
-            for metric in LINKAGE_METRICS:
-                records.append(
-                    {
-                        "record_type": "linkage",
-                        "segment_id": segment_id,
-                        "position": int(row.step),
-                        "k": int(row.clusters_after),
-                        "metric": metric,
-                        "value": float(getattr(row, metric)),
-                    }
-                )
-        return records
-
-
-def _number(value: object) -> float | None:
-    if value is None or pd.isna(value):  # type: ignore[arg-type]
-        return None
-    return float(value)  # type: ignore[arg-type]
-
-
-def typed_artifacts(frame: pd.DataFrame) -> pd.DataFrame:
-    """Artifact rows with the column types every writer uses (Int64, float64, string)."""
-    integer_columns = ["segment_id", "position", "k"]
-    float_columns = ["fill_value", "center", "scale", "clip_limit", "value"]
-    text_columns = [c for c in ARTIFACT_COLUMNS if c not in integer_columns + float_columns]
-    for column in integer_columns:
-        frame[column] = pd.array(frame[column], dtype="Int64")
-    for column in float_columns:
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-    for column in text_columns:
-        frame[column] = frame[column].astype("string")
-    return frame
+        """The model as stored: its artifact rows (customer_segmentation.model_store)."""
+        return artifact_table(self.model_id, fitted_model_records(self))
 
 
 def _model_id(
@@ -452,27 +156,6 @@ def _model_id(
     digest.update(np.round(clustering.centroids, 8).tobytes())
     digest.update(segments["segment_name"].to_csv().encode())
     return f"{settings.algorithm}-{as_of_date}-{digest.hexdigest()[:10]}"
-
-
-def clustering_options(settings: SegmentationSettings) -> ClusteringOptions:
-    """The clustering knobs of a settings object."""
-    return ClusteringOptions(
-        algorithm=settings.algorithm,
-        radius_quantile=settings.outlier_radius_quantile,
-        min_segment_share=settings.min_segment_share,
-        hierarchical_sample_size=settings.hierarchical_sample_size,
-        hdbscan_sample_size=settings.hdbscan_sample_size,
-        autoencoder_sample_size=settings.autoencoder_sample_size,
-        autoencoder_hidden_size=settings.autoencoder_hidden_size,
-        autoencoder_bottleneck_size=settings.autoencoder_bottleneck_size,
-        autoencoder_max_iter=settings.autoencoder_max_iter,
-        stability_resamples=settings.stability_resamples,
-        stability_sample_size=settings.stability_sample_size,
-        min_stability=settings.min_stability,
-        holdout_share=settings.holdout_share,
-        k_selection=settings.k_selection,
-        usefulness_tolerance=settings.usefulness_tolerance,
-    )
 
 
 @dataclass(frozen=True)
@@ -550,7 +233,7 @@ def holdout_validity(
     if x.shape[1] == 0:
         partitions = {}
     else:
-        clusterer = build_clusterer(clustering_options(settings), x, settings.seed, settings.n_init)
+        clusterer = build_clusterer(settings, x, settings.seed, settings.n_init)
         partitions = clusterer.partitions(x, ks)
     for k in ks:
         # hdbscan's noise rows (label -1) are a group of their own, as the outlier segment is.
@@ -644,8 +327,9 @@ def fit_segmentation(
     """Fit the segmentation on a training frame (one row per customer, with customer_id).
 
     Rows are sorted by customer_id first, so the result does not depend on the order the
-    warehouse returned them in. With `previous` (PreviousModel.from_artifacts of the last
-    model's artifact table), segments that match a previous segment keep its id and name.
+    warehouse returned them in. With `previous` (the last model, as
+    customer_segmentation.model_store reads it back), segments that match a previous segment keep
+    its id and name.
     Without it, segment ids are ids_issued + 1, ids_issued + 2, ... (ids_issued: the largest id
     a model of this warehouse issued, so that no id is issued twice).
     `labelled` (int_segment_validation_sample: features and outcomes at as_of_date - horizon,
@@ -655,6 +339,11 @@ def fit_segmentation(
     it the features are unweighted and k is chosen by silhouette.
     """
     started = time.perf_counter()
+    if settings.algorithm in SQL_ALGORITHMS:
+        raise ValueError(
+            f"segmentation.algorithm {settings.algorithm} is fitted in SQL by dbt "
+            "(models/ml/kmeans_sql, models/ml/rfm_grid), not by fit_segmentation"
+        )
     if "customer_id" not in features.columns:
         raise ValueError("the feature table has no customer_id column")
     if features.empty:
@@ -683,7 +372,7 @@ def fit_segmentation(
         n_init=settings.n_init,
         silhouette_sample_size=settings.silhouette_sample_size,
         forced_k=settings.k,
-        options=clustering_options(settings),
+        options=settings,
         validity=validity if holdout.usable else None,
     )
     match = _match(clustering, scaling, settings, previous, ids_issued)

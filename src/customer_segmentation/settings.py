@@ -1,318 +1,513 @@
-"""Settings of one segmentation fit, as passed from dbt vars to the Python models."""
+"""The settings of the models, declared once.
+
+Three groups, one dbt var each, handed whole to the Python models:
+
+    segmentation: {...}   SegmentationSettings  how segments are found, named and checked
+    monitoring: {...}     MonitoringSettings    when a stored model is kept, judged and refitted
+    prediction: {...}     PredictionSettings    the churn, value and purchase models
+
+Each field is declared once, with its default, its type and its bounds (`setting()` below); from
+that declaration come the casting of what dbt hands over (`from_mapping`), the checks (an unknown
+key fails with the valid ones; a value out of bounds fails with the key), the parameters stored
+with a fitted model (`as_parameters`) and the declaration the SQL side reads
+(`settings_declaration`, rendered into macros/settings_declared.sql by `customer-segmentation
+settings-macro`; the macros `settings(group)` and `setting(group, name)` merge the user's var
+over it). docs/configuration.md documents every key.
+
+The flat vars of earlier versions (`segmentation_k`, `clustering_numeric_features`,
+`monitoring_psi_warn`, ...) are refused with the key that replaced them (the `replaces` of a
+field): dbt would otherwise ignore them without a word.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import re
+import types
+import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, ClassVar
 
+from customer_segmentation.purchase_model import VARIANTS
+
+# Algorithms the Python model fits (scikit-learn); the SQL ones fit in dbt models.
 ALGORITHMS = ("kmeans", "hierarchical", "hdbscan", "autoencoder_kmeans")
+SQL_ALGORITHMS = ("kmeans_sql", "rfm_grid")
 FEATURE_WEIGHTING = ("outcomes", "none")
 K_SELECTION = ("usefulness", "silhouette")
+RETRAINING_POLICIES = ("automatic", "manual")
+CALIBRATION_METHODS = ("sigmoid", "isotonic")
 
 # Ward keeps an n x n distance structure (about 8 * n^2 bytes): 20k rows is 3.2 GB.
 MAX_HIERARCHICAL_SAMPLE_SIZE = 20_000
 
-_INTEGER_SETTINGS = (
-    "seed",
-    "k_min",
-    "k_max",
-    "n_init",
-    "silhouette_sample_size",
-    "max_categories_per_feature",
-    "stability_resamples",
-    "stability_sample_size",
-    "hierarchical_sample_size",
-    "hdbscan_sample_size",
-    "autoencoder_sample_size",
-    "autoencoder_hidden_size",
-    "autoencoder_bottleneck_size",
-    "autoencoder_max_iter",
-    "explanation_max_depth",
+# The features the segments are built on. int_customer_features has more (mean days between
+# orders, top-category share, reviews, mean rating): they describe segments in the profiles, but
+# are mostly null or mostly one value, and split customers on noise when clustered.
+DEFAULT_CLUSTERING_FEATURES: tuple[str, ...] = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "average_order_value",
+    "tenure_days",
+    "sessions",
+    "browsing_minutes",
+    "product_views_per_session",
+    "cart_abandonment_rate",
+    "category_diversity",
+    "discount_share",
+    "return_rate",
 )
-_FLOAT_SETTINGS = (
-    "min_stability",
-    "min_segment_share",
-    "usefulness_tolerance",
-    "max_feature_correlation",
-    "holdout_share",
-    "outlier_radius_quantile",
-    "max_match_distance",
+# Skewed money and count features get log1p before scaling.
+DEFAULT_LOG1P_FEATURES: tuple[str, ...] = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "average_order_value",
+    "tenure_days",
+    "sessions",
+    "browsing_minutes",
+    "product_views_per_session",
+    "category_diversity",
 )
+# Features the churn and value models may use: behaviour only, never demographics (gender, age
+# band). Absent inputs leave some null for every customer; those are dropped, with the reason.
+DEFAULT_PREDICTION_FEATURES: tuple[str, ...] = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "average_order_value",
+    "tenure_days",
+    "mean_days_between_orders",
+    "return_rate",
+    "cancelled_orders",
+    "purchases_last_horizon",
+    "net_spend_last_horizon",
+    "sessions",
+    "browsing_minutes",
+    "product_views_per_session",
+    "cart_abandonment_rate",
+    "category_diversity",
+    "discount_share",
+    "review_count",
+    "mean_rating",
+    # What the probabilistic purchase model of the same cutoff predicts (computed in Python).
+    "purchase_model_probability_alive",
+    "purchase_model_churn_probability",
+    "purchase_model_expected_purchases",
+    "purchase_model_expected_value",
+)
+
+
+def setting(
+    default: Any,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    above: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    identity: bool = True,
+    replaces: str | None = None,
+) -> Any:
+    """A settings field: its default and bounds (minimum <= value <= maximum, value > above,
+    value in choices). identity: the value is stored with a fitted model and a stored model
+    serves a run only with the same value (as_parameters); False for settings that change how
+    a run goes but not what the model is (threads, batch sizes, SQL-only thresholds).
+    replaces: the flat var of earlier versions this key took over."""
+    metadata = {
+        "minimum": minimum,
+        "maximum": maximum,
+        "above": above,
+        "choices": choices,
+        "identity": identity,
+        "replaces": replaces,
+    }
+    return field(default=default, metadata=metadata)
+
+
+class Settings:
+    """What every settings group derives from its fields (mixin of frozen dataclasses)."""
+
+    group: ClassVar[str]
+
+    @classmethod
+    def key(cls, name: str) -> str:
+        """The key as a user writes it: `segmentation.k_min`."""
+        return f"{cls.group}.{name}"
+
+    @classmethod
+    def _types(cls) -> dict[str, str]:
+        hints = typing.get_type_hints(cls)
+        return {f.name: _kind(hints[f.name]) for f in fields(cls)}
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any] | None) -> Settings:
+        """Settings from a mapping of keys (the group's dbt var, or JSON of it). An unknown key
+        fails with the valid ones; a value is cast to the field's type (numbers may come as
+        text); null only where the type allows it (segmentation.k)."""
+        values = dict(values or {})
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(
+                f"unknown {cls.group} settings {unknown}; valid ones: {sorted(known)} "
+                "(docs/configuration.md)"
+            )
+        kinds = cls._types()
+        arguments = {}
+        for name, value in values.items():
+            kind, nullable = kinds[name]
+            if value is None or value in ("", "null", "None"):
+                if not nullable:
+                    raise ValueError(f"{cls.key(name)} may not be null")
+                arguments[name] = None
+                continue
+            arguments[name] = _cast(cls.key(name), value, kind)
+        return cls(**arguments)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Settings:
+        """Settings from the JSON document a dbt model config carries (None: the defaults)."""
+        return cls.from_mapping(json.loads(text) if text else {})
+
+    def _check_declared(self) -> None:
+        """The bounds and choices of every field (setting())."""
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if value is None:
+                continue
+            meta = spec.metadata
+            key = self.key(spec.name)
+            if meta.get("choices") and value not in meta["choices"]:
+                raise ValueError(f"{key} is {value!r}; expected one of {list(meta['choices'])}")
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                continue
+            low, high, above = meta.get("minimum"), meta.get("maximum"), meta.get("above")
+            if low is not None and high is not None and not low <= value <= high:
+                raise ValueError(f"{key} must be between {low} and {high}; got {value}")
+            if low is not None and value < low:
+                raise ValueError(f"{key} must be at least {low}; got {value}")
+            if high is not None and value > high:
+                raise ValueError(f"{key} must be at most {high}; got {value}")
+            if above is not None and not value > above:
+                raise ValueError(f"{key} must be greater than {above}; got {value}")
+
+    def as_parameters(self) -> dict[str, Any]:
+        """The identity settings as plain JSON values: stored with a fitted model, hashed into
+        its id, and compared before a stored model serves a run."""
+        return {
+            spec.name: _plain(getattr(self, spec.name))
+            for spec in fields(self)
+            if spec.metadata.get("identity", True)
+        }
+
+
+def _kind(hint: Any) -> tuple[str, bool]:
+    """(integer | number | text | boolean | list, nullable) of a field's type."""
+    nullable = False
+    arguments = typing.get_args(hint)
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        nullable = type(None) in arguments
+        (hint,) = [a for a in arguments if a is not type(None)]
+    if typing.get_origin(hint) is tuple:
+        return "list", nullable
+    kinds = {int: "integer", float: "number", str: "text", bool: "boolean"}
+    return kinds[hint], nullable
+
+
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+
+
+def _cast(key: str, value: Any, kind: str) -> Any:
+    """value as the field's kind, or a ValueError naming the key."""
+    if kind == "list":
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise ValueError(f"{key} must be a list; got {value!r}")
+        return tuple(str(item) for item in value)
+    if kind == "text":
+        return str(value)
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        if str(value).strip().lower() in ("true", "false"):
+            return str(value).strip().lower() == "true"
+        raise ValueError(f"{key} must be true or false; got {value!r}")
+    text = str(value).strip()
+    if isinstance(value, bool) or not _NUMBER.fullmatch(text):
+        raise ValueError(f"{key} must be a number; got {value!r}")
+    number = float(text)
+    if kind == "integer":
+        if not number.is_integer():
+            raise ValueError(f"{key} must be a whole number; got {value!r}")
+        return int(number)
+    if not math.isfinite(number):
+        raise ValueError(f"{key} must be a finite number; got {value!r}")
+    return number
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
 
 
 @dataclass(frozen=True)
-class SegmentationSettings:
-    """Everything that determines a fit. Same settings and same data give the same model.
+class SegmentationSettings(Settings):
+    """How segments are found, named and checked (var `segmentation`). Same settings and same
+    data give the same model; docs/configuration.md says what each key does."""
 
-    Model selection (see customer_segmentation.clustering):
-      algorithm                   kmeans | hierarchical | hdbscan | autoencoder_kmeans
-      k_min, k_max, k             candidate range; k forces the number of segments (ignored by
-                                  hdbscan, which finds the number itself)
-      stability_resamples         bootstrap resamples per candidate k (0: stability not measured)
-      stability_sample_size       rows the stability is measured on (bounds its cost)
-      min_stability               mean ARI a candidate needs to count as stable
-      min_segment_share           smallest segment share a candidate needs to be eligible; for
-                                  hdbscan it sets min_cluster_size (share of the fitted sample)
-      holdout_share               share of rows held out for the hold-out ARI (0: skipped)
-      k_selection                 usefulness (default): among stable, eligible candidates, those
-                                  within usefulness_tolerance of the most useful on the time
-                                  hold-out (churn and spend eta²), the best silhouette; or
-                                  silhouette: the best silhouette (customer_segmentation.clustering)
-      feature_weighting           outcomes (default): each dimension weighted by its relation to
-                                  next-period churn and spend (customer_segmentation.validation);
-                                  none: every dimension counts the same
-    Algorithm samples and sizes:
-      hierarchical_sample_size    rows Ward is fitted on (at most 20,000: memory is quadratic)
-      hdbscan_sample_size         rows HDBSCAN is fitted on
-      autoencoder_sample_size     rows the autoencoder is trained on
-      autoencoder_hidden_size, autoencoder_bottleneck_size, autoencoder_max_iter
-      outlier_radius_quantile     quantile of member distances that is a segment's radius
-    Features, explanations and segment ids:
-      max_feature_correlation     of two features with |r| above this, the later one is dropped
-      explanation_max_depth       depth of the surrogate decision trees that explain segments
-      max_match_distance          farthest (scaled units) a new segment may be from a previous
-                                  one and still inherit its id and name
-    """
+    group: ClassVar[str] = "segmentation"
 
-    numeric_features: tuple[str, ...]
-    log1p_features: tuple[str, ...] = ()
-    categorical_features: tuple[str, ...] = ()
-    algorithm: str = "kmeans"
-    seed: int = 42
-    k_min: int = 4
-    k_max: int = 10
-    k: int | None = None
-    n_init: int = 10
-    silhouette_sample_size: int = 10_000
-    max_categories_per_feature: int = 10
-    stability_resamples: int = 5
-    stability_sample_size: int = 5_000
-    min_stability: float = 0.8
-    min_segment_share: float = 0.02
-    holdout_share: float = 0.2
-    k_selection: str = "usefulness"
-    usefulness_tolerance: float = 0.05
-    feature_weighting: str = "outcomes"
-    hierarchical_sample_size: int = 10_000
-    hdbscan_sample_size: int = 10_000
-    autoencoder_sample_size: int = 10_000
-    autoencoder_hidden_size: int = 16
-    autoencoder_bottleneck_size: int = 3
-    autoencoder_max_iter: int = 200
-    outlier_radius_quantile: float = 0.99
-    max_feature_correlation: float = 0.9
-    explanation_max_depth: int = 3
-    max_match_distance: float = 1.5
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    algorithm: str = setting(
+        "kmeans", choices=ALGORITHMS + SQL_ALGORITHMS, replaces="segmentation_algorithm"
+    )
+    numeric_features: tuple[str, ...] = setting(
+        DEFAULT_CLUSTERING_FEATURES, replaces="clustering_numeric_features"
+    )
+    log1p_features: tuple[str, ...] = setting(
+        DEFAULT_LOG1P_FEATURES, replaces="clustering_log1p_features"
+    )
+    categorical_features: tuple[str, ...] = setting((), replaces="clustering_categorical_features")
+    seed: int = setting(42, minimum=0, replaces="segmentation_seed")
+    k_min: int = setting(4, minimum=1, replaces="segmentation_k_min")
+    k_max: int = setting(10, minimum=1, replaces="segmentation_k_max")
+    k: int | None = setting(None, minimum=1, replaces="segmentation_k")
+    n_init: int = setting(10, minimum=1, replaces="segmentation_n_init")
+    fit_sample_size: int = setting(
+        50_000, minimum=1, identity=False, replaces="segmentation_fit_sample_size"
+    )
+    silhouette_sample_size: int = setting(
+        10_000, minimum=2, replaces="segmentation_silhouette_sample_size"
+    )
+    max_categories_per_feature: int = setting(10, minimum=1)
+    stability_resamples: int = setting(
+        5, minimum=0, maximum=100, replaces="segmentation_stability_resamples"
+    )
+    stability_sample_size: int = setting(
+        5_000, minimum=10, maximum=1_000_000, replaces="segmentation_stability_sample_size"
+    )
+    min_stability: float = setting(
+        0.8, minimum=0.0, maximum=1.0, replaces="segmentation_min_stability"
+    )
+    min_segment_share: float = setting(
+        0.02, minimum=0.0, maximum=0.5, replaces="segmentation_min_segment_share"
+    )
+    holdout_share: float = setting(
+        0.2, minimum=0.0, maximum=0.5, replaces="segmentation_holdout_share"
+    )
+    k_selection: str = setting(
+        "usefulness", choices=K_SELECTION, replaces="segmentation_k_selection"
+    )
+    usefulness_tolerance: float = setting(
+        0.05, minimum=0.0, maximum=1.0, replaces="segmentation_usefulness_tolerance"
+    )
+    feature_weighting: str = setting(
+        "outcomes", choices=FEATURE_WEIGHTING, replaces="segmentation_feature_weighting"
+    )
+    hierarchical_sample_size: int = setting(
+        10_000,
+        minimum=2,
+        maximum=MAX_HIERARCHICAL_SAMPLE_SIZE,
+        replaces="segmentation_hierarchical_sample_size",
+    )
+    hdbscan_sample_size: int = setting(
+        10_000, minimum=2, maximum=1_000_000, replaces="segmentation_hdbscan_sample_size"
+    )
+    autoencoder_sample_size: int = setting(
+        10_000, minimum=2, maximum=1_000_000, replaces="segmentation_autoencoder_sample_size"
+    )
+    autoencoder_hidden_size: int = setting(16, minimum=1, maximum=1_024)
+    autoencoder_bottleneck_size: int = setting(3, minimum=1)
+    autoencoder_max_iter: int = setting(200, minimum=1, maximum=10_000)
+    outlier_radius_quantile: float = setting(0.99, above=0.0, maximum=1.0)
+    max_feature_correlation: float = setting(
+        0.9, above=0.0, maximum=1.0, replaces="segmentation_max_feature_correlation"
+    )
+    explanation_max_depth: int = setting(
+        3, minimum=1, maximum=6, replaces="segmentation_explanation_max_depth"
+    )
+    max_match_distance: float = setting(1.5, above=0.0, replaces="segmentation_max_match_distance")
+    threads: int = setting(1, minimum=1, identity=False, replaces="segmentation_threads")
+    kmeans_sql_k: int = setting(5, minimum=1, maximum=50, identity=False, replaces="kmeans_sql_k")
+    kmeans_sql_iterations: int = setting(
+        25, minimum=1, maximum=200, identity=False, replaces="kmeans_sql_iterations"
+    )
+    profile_min_value_share: float = setting(
+        0.5, minimum=0.0, maximum=1.0, identity=False, replaces="profile_min_value_share"
+    )
+    validation_min_improvement: float = setting(
+        0.15, minimum=0.0, identity=False, replaces="segment_validation_min_improvement"
+    )
 
     def __post_init__(self) -> None:
-        if self.algorithm not in ALGORITHMS:
+        self._check_declared()
+        if self.k_max < self.k_min:
             raise ValueError(
-                f"segmentation_algorithm must be one of {', '.join(ALGORITHMS)}; "
-                f"got {self.algorithm!r}"
+                f"need segmentation.k_min <= segmentation.k_max; got {self.k_min}..{self.k_max}"
             )
-        if self.k_selection not in K_SELECTION:
+        if self.autoencoder_bottleneck_size > self.autoencoder_hidden_size:
             raise ValueError(
-                f"segmentation_k_selection must be one of {', '.join(K_SELECTION)}; "
-                f"got {self.k_selection!r}"
-            )
-        if self.feature_weighting not in FEATURE_WEIGHTING:
-            raise ValueError(
-                f"segmentation_feature_weighting must be one of {', '.join(FEATURE_WEIGHTING)}; "
-                f"got {self.feature_weighting!r}"
-            )
-        _check_range("usefulness_tolerance", self.usefulness_tolerance, 0.0, 1.0)
-        if self.k_min < 1 or self.k_max < self.k_min:
-            raise ValueError(
-                "need 1 <= segmentation_k_min <= segmentation_k_max; "
-                f"got {self.k_min}..{self.k_max}"
-            )
-        if self.k is not None and self.k < 1:
-            raise ValueError(f"segmentation_k must be a positive integer or null; got {self.k}")
-        if self.seed < 0:
-            raise ValueError(f"segmentation_seed must be a non-negative integer; got {self.seed}")
-        if self.n_init < 1:
-            raise ValueError(f"segmentation_n_init must be at least 1; got {self.n_init}")
-        if self.silhouette_sample_size < 2:
-            raise ValueError("segmentation_silhouette_sample_size must be at least 2")
-        _check_range("stability_resamples", self.stability_resamples, 0, 100)
-        _check_range("stability_sample_size", self.stability_sample_size, 10, 1_000_000)
-        _check_range("min_stability", self.min_stability, 0.0, 1.0)
-        _check_range("min_segment_share", self.min_segment_share, 0.0, 0.5)
-        _check_range("holdout_share", self.holdout_share, 0.0, 0.5)
-        _check_range(
-            "hierarchical_sample_size",
-            self.hierarchical_sample_size,
-            2,
-            MAX_HIERARCHICAL_SAMPLE_SIZE,
-        )
-        _check_range("hdbscan_sample_size", self.hdbscan_sample_size, 2, 1_000_000)
-        _check_range("autoencoder_sample_size", self.autoencoder_sample_size, 2, 1_000_000)
-        _check_range("autoencoder_hidden_size", self.autoencoder_hidden_size, 1, 1_024)
-        _check_range(
-            "autoencoder_bottleneck_size",
-            self.autoencoder_bottleneck_size,
-            1,
-            self.autoencoder_hidden_size,
-        )
-        _check_range("autoencoder_max_iter", self.autoencoder_max_iter, 1, 10_000)
-        if not 0.0 < self.outlier_radius_quantile <= 1.0:
-            raise ValueError(
-                "segmentation_outlier_radius_quantile must be in (0, 1]; "
-                f"got {self.outlier_radius_quantile}"
-            )
-        if not 0.0 < self.max_feature_correlation <= 1.0:
-            raise ValueError(
-                "segmentation_max_feature_correlation must be in (0, 1]; "
-                f"got {self.max_feature_correlation}"
-            )
-        _check_range("explanation_max_depth", self.explanation_max_depth, 1, 6)
-        if not self.max_match_distance > 0:
-            raise ValueError(
-                f"segmentation_max_match_distance must be positive; got {self.max_match_distance}"
+                "segmentation.autoencoder_bottleneck_size must be at most "
+                f"segmentation.autoencoder_hidden_size ({self.autoencoder_hidden_size}); "
+                f"got {self.autoencoder_bottleneck_size}"
             )
         unknown_log = set(self.log1p_features) - set(self.numeric_features)
         if unknown_log:
             raise ValueError(
-                "clustering_log1p_features names features that are not in "
-                f"clustering_numeric_features: {sorted(unknown_log)}"
+                "segmentation.log1p_features names features that are not in "
+                f"segmentation.numeric_features: {sorted(unknown_log)}"
             )
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> SegmentationSettings:
-        """Build settings from a mapping of dbt var names without the `segmentation_` prefix."""
-        known = {f.name for f in fields(cls)} - {"extra"}
-        kwargs: dict[str, Any] = {}
-        for name, value in values.items():
-            if name in known:
-                kwargs[name] = value
-        for name in ("numeric_features", "log1p_features", "categorical_features"):
-            if name in kwargs:
-                kwargs[name] = tuple(kwargs[name] or ())
-        for name in _INTEGER_SETTINGS:
-            if name in kwargs:
-                kwargs[name] = int(kwargs[name])
-        for name in _FLOAT_SETTINGS:
-            if name in kwargs:
-                kwargs[name] = float(kwargs[name])
-        if kwargs.get("k") in ("", "null", "None"):
-            kwargs["k"] = None
-        if kwargs.get("k") is not None:
-            kwargs["k"] = int(kwargs["k"])
-        extra = {name: value for name, value in values.items() if name not in known}
-        return cls(**kwargs, extra=extra)
-
-    @classmethod
-    def from_json(cls, text: str) -> SegmentationSettings:
-        """Build settings from the JSON document the dbt YAML renders from vars."""
-        return cls.from_mapping(json.loads(text))
-
-    def as_parameters(self) -> dict[str, Any]:
-        """The settings as plain values, for the model registry."""
-        return {
-            "algorithm": self.algorithm,
-            "seed": self.seed,
-            "k_min": self.k_min,
-            "k_max": self.k_max,
-            "k": self.k,
-            "n_init": self.n_init,
-            "silhouette_sample_size": self.silhouette_sample_size,
-            "numeric_features": list(self.numeric_features),
-            "log1p_features": list(self.log1p_features),
-            "categorical_features": list(self.categorical_features),
-            "max_categories_per_feature": self.max_categories_per_feature,
-            "stability_resamples": self.stability_resamples,
-            "stability_sample_size": self.stability_sample_size,
-            "min_stability": self.min_stability,
-            "min_segment_share": self.min_segment_share,
-            "holdout_share": self.holdout_share,
-            "k_selection": self.k_selection,
-            "usefulness_tolerance": self.usefulness_tolerance,
-            "feature_weighting": self.feature_weighting,
-            "hierarchical_sample_size": self.hierarchical_sample_size,
-            "hdbscan_sample_size": self.hdbscan_sample_size,
-            "autoencoder_sample_size": self.autoencoder_sample_size,
-            "autoencoder_hidden_size": self.autoencoder_hidden_size,
-            "autoencoder_bottleneck_size": self.autoencoder_bottleneck_size,
-            "autoencoder_max_iter": self.autoencoder_max_iter,
-            "outlier_radius_quantile": self.outlier_radius_quantile,
-            "max_feature_correlation": self.max_feature_correlation,
-            "explanation_max_depth": self.explanation_max_depth,
-            "max_match_distance": self.max_match_distance,
-        }
-
-
-def _check_range(name: str, value: float, low: float, high: float) -> None:
-    if not low <= value <= high:
-        raise ValueError(f"segmentation_{name} must be between {low} and {high}; got {value}")
-
-
-RETRAINING_POLICIES = ("automatic", "manual")
 
 
 @dataclass(frozen=True)
-class MonitoringSettings:
-    """The retraining policy and the rule that decides whether a stored model may serve a run.
+class MonitoringSettings(Settings):
+    """The retraining policy and the rule that decides whether a stored model may serve a run
+    (var `monitoring`; customer_segmentation.model_choice, marts.segment_monitoring)."""
 
-    max_model_age_days          status retrain when the model is older than this
-    psi_warn, psi_retrain       status warn / retrain when a clustering feature's population
-                                stability index exceeds these
-    share_shift_warn, share_shift_retrain
-                                status warn / retrain when a segment's share of customers
-                                moved more than these (absolute) since training
-    retraining_policy           automatic: a retrain verdict refits in the same build;
-                                manual: the verdict is reported and the model kept until a run
-                                with var retrain: true
-    min_population_overlap      a stored model serves this data only when at least this share
-                                of its training customers (a sketch of them) is found again
-                                with the same first order date; below it the model was fitted
-                                on another shop
-    """
+    group: ClassVar[str] = "monitoring"
 
-    max_model_age_days: int = 180
-    psi_warn: float = 0.1
-    psi_retrain: float = 0.25
-    share_shift_warn: float = 0.05
-    share_shift_retrain: float = 0.1
-    retraining_policy: str = "automatic"
-    min_population_overlap: float = 0.5
+    max_model_age_days: int = setting(180, minimum=0, replaces="monitoring_max_model_age_days")
+    psi_warn: float = setting(0.1, minimum=0.0, replaces="monitoring_psi_warn")
+    psi_retrain: float = setting(0.25, minimum=0.0, replaces="monitoring_psi_retrain")
+    share_shift_warn: float = setting(
+        0.05, minimum=0.0, maximum=1.0, replaces="monitoring_share_shift_warn"
+    )
+    share_shift_retrain: float = setting(
+        0.1, minimum=0.0, maximum=1.0, replaces="monitoring_share_shift_retrain"
+    )
+    retraining_policy: str = setting(
+        "automatic", choices=RETRAINING_POLICIES, replaces="retraining_policy"
+    )
+    min_population_overlap: float = setting(
+        0.5, above=0.0, maximum=1.0, replaces="model_reuse_min_population_overlap"
+    )
 
     def __post_init__(self) -> None:
-        if self.retraining_policy not in RETRAINING_POLICIES:
-            raise ValueError(
-                f"retraining_policy must be one of {', '.join(RETRAINING_POLICIES)}; "
-                f"got {self.retraining_policy!r}"
-            )
-        if self.max_model_age_days < 0:
-            raise ValueError("monitoring_max_model_age_days must not be negative")
-        if not 0 <= self.psi_warn <= self.psi_retrain:
-            raise ValueError("need 0 <= monitoring_psi_warn <= monitoring_psi_retrain")
-        if not 0 <= self.share_shift_warn <= self.share_shift_retrain <= 1:
-            raise ValueError(
-                "need 0 <= monitoring_share_shift_warn <= monitoring_share_shift_retrain <= 1"
-            )
-        if not 0 < self.min_population_overlap <= 1:
-            raise ValueError("model_reuse_min_population_overlap must be in (0, 1]")
+        self._check_declared()
+        if self.psi_warn > self.psi_retrain:
+            raise ValueError("need monitoring.psi_warn <= monitoring.psi_retrain")
+        if self.share_shift_warn > self.share_shift_retrain:
+            raise ValueError("need monitoring.share_shift_warn <= monitoring.share_shift_retrain")
 
-    @classmethod
-    def from_json(cls, text: str) -> MonitoringSettings:
-        """Build the settings from the JSON document the dbt YAML renders from vars."""
-        values = json.loads(text)
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown monitoring settings {unknown}; valid ones: {sorted(known)}")
-        types = {f.name: f.type for f in fields(cls)}
-        converted = {
-            name: (
-                int(value)
-                if types[name] == "int"
-                else float(value)
-                if types[name] == "float"
-                else str(value)
+
+@dataclass(frozen=True)
+class PredictionSettings(Settings):
+    """The churn, value and purchase models (var `prediction`; customer_segmentation.prediction,
+    docs/activation.md)."""
+
+    group: ClassVar[str] = "prediction"
+
+    features: tuple[str, ...] = setting(DEFAULT_PREDICTION_FEATURES, replaces="prediction_features")
+    horizon_days: int = setting(90, minimum=0, replaces="prediction_horizon_days")
+    seed: int = setting(42, minimum=0, replaces="segmentation_seed")
+    min_training_customers: int = setting(
+        500, minimum=1, replaces="prediction_min_training_customers"
+    )
+    max_iter: int = setting(150, minimum=1)
+    learning_rate: float = setting(0.05, above=0.0)
+    max_depth: int = setting(3, minimum=1)
+    min_samples_leaf: int = setting(50, minimum=1)
+    l2_regularization: float = setting(1.0, minimum=0.0)
+    calibration: str = setting("sigmoid", choices=CALIBRATION_METHODS)
+    calibration_folds: int = setting(3, minimum=2)
+    purchase_model: str = setting("mbgnbd", choices=VARIANTS, replaces="purchase_model")
+    fit_sample_size: int = setting(
+        50_000, minimum=1, identity=False, replaces="prediction_fit_sample_size"
+    )
+    purchase_model_fit_sample_size: int = setting(
+        200_000, minimum=1, identity=False, replaces="purchase_model_fit_sample_size"
+    )
+    threads: int = setting(1, minimum=1, identity=False, replaces="segmentation_threads")
+    score_batch_size: int = setting(
+        50_000, minimum=1, identity=False, replaces="prediction_score_batch_size"
+    )
+    score_threads: int = setting(2, minimum=1, identity=False, replaces="prediction_score_threads")
+    churn_risk_medium_threshold: float = setting(
+        0.3, minimum=0.0, maximum=1.0, identity=False, replaces="churn_risk_medium_threshold"
+    )
+    churn_risk_high_threshold: float = setting(
+        0.6, minimum=0.0, maximum=1.0, identity=False, replaces="churn_risk_high_threshold"
+    )
+
+    def __post_init__(self) -> None:
+        self._check_declared()
+        if self.churn_risk_medium_threshold > self.churn_risk_high_threshold:
+            raise ValueError(
+                "need prediction.churn_risk_medium_threshold <= "
+                "prediction.churn_risk_high_threshold"
             )
-            for name, value in values.items()
-        }
-        return cls(**converted)
+
+
+SETTINGS_CLASSES: tuple[type[Settings], ...] = (
+    SegmentationSettings,
+    MonitoringSettings,
+    PredictionSettings,
+)
+
+
+def renamed_vars() -> dict[str, list[str]]:
+    """Each flat var of earlier versions -> the keys that replaced it."""
+    renamed: dict[str, list[str]] = {}
+    for cls in SETTINGS_CLASSES:
+        for spec in fields(cls):
+            old = spec.metadata.get("replaces")
+            if old:
+                renamed.setdefault(old, []).append(cls.key(spec.name))
+    return dict(sorted(renamed.items()))
+
+
+def settings_declaration() -> dict[str, Any]:
+    """What the SQL side needs to read the settings as Python does: per group and key the
+    default, kind (integer | number | text | boolean | list), whether it may be null, bounds
+    and choices; and the renamed flat vars."""
+    groups: dict[str, dict[str, dict[str, Any]]] = {}
+    for cls in SETTINGS_CLASSES:
+        kinds = cls._types()
+        declared = {}
+        for spec in fields(cls):
+            default = spec.default if spec.default is not MISSING else None
+            kind, nullable = kinds[spec.name]
+            entry: dict[str, Any] = {"default": _plain(default), "kind": kind}
+            if nullable:
+                entry["nullable"] = True
+            for bound in ("minimum", "maximum", "above"):
+                if spec.metadata.get(bound) is not None:
+                    entry[bound] = spec.metadata[bound]
+            if spec.metadata.get("choices"):
+                entry["choices"] = list(spec.metadata["choices"])
+            declared[spec.name] = entry
+        groups[cls.group] = declared
+    return {"groups": groups, "renamed_vars": renamed_vars()}
+
+
+MACRO_PATH = "macros/settings_declared.sql"
+
+
+def settings_macro() -> str:
+    """The text of macros/settings_declared.sql: settings_declaration() as a dbt macro, one line
+    per key."""
+    declaration = settings_declaration()
+    groups = ",\n".join(
+        f'    "{group}": {{\n'
+        + ",\n".join(f'      "{name}": {json.dumps(spec)}' for name, spec in keys.items())
+        + "\n    }"
+        for group, keys in declaration["groups"].items()
+    )
+    renamed = ",\n".join(
+        f'    "{old}": {json.dumps(new)}' for old, new in declaration["renamed_vars"].items()
+    )
+    document = f'{{\n  "groups": {{\n{groups}\n  }},\n  "renamed_vars": {{\n{renamed}\n  }}\n}}'
+    if json.loads(document) != declaration or "'" in document or "\\" in document:
+        raise ValueError("the settings declaration cannot be written as a Jinja string")
+    return (
+        "{#- Generated from customer_segmentation.settings by `customer-segmentation "
+        "settings-macro`:\n"
+        "    do not edit (tests/python/test_settings.py fails when it is out of date). The "
+        "defaults,\n"
+        "    kinds, bounds and choices of every setting, and the flat vars they replaced; read by "
+        "the\n"
+        "    macros settings() and setting(). -#}\n"
+        "{% macro settings_declared() %}\n"
+        f"    {{{{ return(fromjson('{document}')) }}}}\n"
+        "{% endmacro %}\n"
+    )

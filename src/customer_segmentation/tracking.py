@@ -31,14 +31,13 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from customer_segmentation.preprocessing import SCALING_COLUMNS
-
 VANISHED_COLUMNS = ["segment_id", "segment_name", "distance_to_nearest_new_segment"]
 
 
 @dataclass(frozen=True)
 class PreviousModel:
-    """What a new fit needs from the previous model: scaling, centroids, ids and names.
+    """What a new fit needs from the previous model: scaling, centroids, ids and names (read from
+    the stored model by customer_segmentation.model_store.read_previous_model).
 
     centroids (k, d) are in the previous model's scaled space, rows in segment_ids order,
     columns in feature_names order (scaling position order).
@@ -52,81 +51,6 @@ class PreviousModel:
     segment_names: tuple[str, ...]
     is_outlier: tuple[bool, ...] = ()
     max_segment_id_issued: int = 0
-
-    @classmethod
-    def from_artifacts(cls, artifacts: pd.DataFrame, model_id: str | None = None) -> PreviousModel:
-        """Read a model back from its long artifact table (SegmentationModel.artifacts()).
-
-        The frame may hold several models when model_id says which; otherwise it must hold
-        exactly one. Rows of record types other than scaling, centroid, segment and metric are
-        ignored, so the table can be read from the warehouse as it is.
-        """
-        frame = artifacts
-        model_ids = sorted(frame["model_id"].dropna().astype(str).unique())
-        if model_id is None:
-            if len(model_ids) != 1:
-                raise ValueError(
-                    "the artifact table holds "
-                    f"{len(model_ids)} models ({', '.join(model_ids[:5])}); pass model_id"
-                )
-            model_id = model_ids[0]
-        frame = frame[frame["model_id"].astype(str) == model_id]
-        if frame.empty:
-            raise ValueError(f"no artifacts for model {model_id!r}")
-        record_type = frame["record_type"].astype(str)
-
-        scaling = frame[record_type == "scaling"].copy()
-        scaling = scaling[SCALING_COLUMNS].sort_values("position").reset_index(drop=True)
-        scaling["position"] = scaling["position"].astype("int64")
-        for column in ("fill_value", "center", "scale", "clip_limit"):
-            scaling[column] = pd.to_numeric(scaling[column], errors="coerce").astype(float)
-        for column in ("feature", "source_column", "category_value", "transform"):
-            scaling[column] = scaling[column].astype(object).where(scaling[column].notna(), None)
-        feature_names = tuple(str(name) for name in scaling["feature"])
-
-        segments = frame[record_type == "segment"]
-        segment_ids = sorted(int(s) for s in segments["segment_id"].dropna().unique())
-        names = (
-            segments[segments["metric"] == "segment_name"]
-            .assign(segment_id=lambda f: f["segment_id"].astype(int))
-            .set_index("segment_id")["text_value"]
-        )
-        outlier_rows = segments[segments["metric"] == "is_outlier_segment"]
-        outlier = {
-            int(row.segment_id): bool(float(row.value) == 1.0)
-            for row in outlier_rows.itertuples(index=False)
-        }
-
-        centroid_rows = frame[record_type == "centroid"]
-        centroids = np.zeros((len(segment_ids), len(feature_names)))
-        if len(feature_names):
-            wide = (
-                centroid_rows.assign(
-                    segment_id=centroid_rows["segment_id"].astype(int),
-                    position=centroid_rows["position"].astype(int),
-                    value=pd.to_numeric(centroid_rows["value"]).astype(float),
-                )
-                .pivot(index="segment_id", columns="position", values="value")
-                .reindex(index=segment_ids, columns=range(1, len(feature_names) + 1))
-            )
-            centroids = wide.to_numpy(dtype=float)
-
-        metrics = frame[record_type == "metric"]
-        issued = metrics.loc[metrics["metric"] == "max_segment_id_issued", "value"]
-        max_issued = max(
-            [int(float(issued.iloc[0]))] if len(issued) else [],
-            default=max(segment_ids, default=0),
-        )
-        return cls(
-            model_id=model_id,
-            scaling=scaling,
-            feature_names=feature_names,
-            centroids=centroids,
-            segment_ids=tuple(segment_ids),
-            segment_names=tuple(str(names.get(s, f"Segment {s}")) for s in segment_ids),
-            is_outlier=tuple(outlier.get(s, False) for s in segment_ids),
-            max_segment_id_issued=max(max_issued, max(segment_ids, default=0)),
-        )
 
 
 @dataclass(frozen=True)

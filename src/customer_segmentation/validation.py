@@ -112,7 +112,7 @@ class LabelledWindow:
         int_segment_validation_sample, or an unusable window saying why."""
         empty = pd.DataFrame(columns=["customer_id", "is_churned", "next_period_net_spend"])
         if sample is None:
-            return cls(empty, None, None, "no labelled windows (var prediction_horizon_days is 0)")
+            return cls(empty, None, None, "no labelled windows (prediction.horizon_days is 0)")
         rows = sample[sample["cutoff_role"] == role]
         if rows.empty:
             return cls(

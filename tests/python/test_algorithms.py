@@ -6,8 +6,9 @@ from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
 from customer_segmentation.algorithms import HierarchicalClusterer, WardTree
-from customer_segmentation.clustering import LINKAGE_MERGES_KEPT, ClusteringOptions, fit_segments
+from customer_segmentation.clustering import LINKAGE_MERGES_KEPT, fit_segments
 from customer_segmentation.scoring import assign_to_nearest
+from customer_segmentation.settings import SegmentationSettings
 
 
 @pytest.fixture(autouse=True)
@@ -17,7 +18,7 @@ def _one_thread():
         yield
 
 
-def _options(algorithm: str, **overrides) -> ClusteringOptions:
+def _options(algorithm: str, **overrides) -> SegmentationSettings:
     values = {
         "algorithm": algorithm,
         "stability_resamples": 2,
@@ -27,7 +28,7 @@ def _options(algorithm: str, **overrides) -> ClusteringOptions:
         "autoencoder_max_iter": 150,
         **overrides,
     }
-    return ClusteringOptions(**values)
+    return SegmentationSettings(**values)
 
 
 def _blobs(k: int = 4, n: int = 600, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:

@@ -949,9 +949,11 @@ def clustering_builds(issue_shop, tmp_path_factory) -> ClusteringBuilds:
     work_dir = tmp_path_factory.mktemp("clustering_builds")
     clustering = {
         "customer_attributes": ISSUE_ATTRIBUTES,
-        "clustering_numeric_features": ["recency_days", "frequency", "monetary", "household_size"],
-        "clustering_log1p_features": ["recency_days", "frequency", "monetary"],
-        "clustering_categorical_features": ["loyalty_tier"],
+        "segmentation": {
+            "numeric_features": ["recency_days", "frequency", "monetary", "household_size"],
+            "log1p_features": ["recency_days", "frequency", "monetary"],
+            "categorical_features": ["loyalty_tier"],
+        },
         # Read at parse time too: every build of this worker refits.
         "retrain": True,
         "export_path": None,

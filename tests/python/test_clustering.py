@@ -7,15 +7,15 @@ from threadpoolctl import threadpool_limits
 
 from customer_segmentation.clustering import (
     CANDIDATE_COLUMNS,
-    ClusteringOptions,
     assign_to_nearest,
     choose_k,
     fit_segments,
     relabel_in_fixed_order,
 )
+from customer_segmentation.settings import SegmentationSettings
 
 # Two resamples keep the stability column filled while the tests stay fast.
-FAST = ClusteringOptions(stability_resamples=2)
+FAST = SegmentationSettings(stability_resamples=2)
 
 
 @pytest.fixture(autouse=True)
@@ -150,7 +150,7 @@ def test_a_tiny_segment_makes_k_ineligible_and_a_smaller_k_is_fitted():
     big = [rng.normal(center, 0.5, size=(300, 2)) for center in ([0, 0], [10, 0], [0, 10])]
     tiny = rng.normal([25, 25], 0.3, size=(5, 2))
     x = np.vstack([*big, tiny])
-    options = ClusteringOptions(min_segment_share=0.02, stability_resamples=2)
+    options = SegmentationSettings(min_segment_share=0.02, stability_resamples=2)
     result = fit_segments(x, k_min=4, k_max=4, seed=0, n_init=3, options=options)
     candidates = result.candidates.set_index("k")
     assert not candidates.loc[4, "is_eligible"]
@@ -165,7 +165,7 @@ def test_without_the_size_gate_the_tiny_segment_is_kept():
     rng = np.random.default_rng(0)
     big = [rng.normal(center, 0.5, size=(300, 2)) for center in ([0, 0], [10, 0], [0, 10])]
     x = np.vstack([*big, rng.normal([25, 25], 0.3, size=(5, 2))])
-    options = ClusteringOptions(min_segment_share=0.0, stability_resamples=2)
+    options = SegmentationSettings(min_segment_share=0.0, stability_resamples=2)
     assert fit_segments(x, k_min=4, k_max=4, seed=0, n_init=3, options=options).k == 4
 
 
@@ -180,7 +180,7 @@ def test_stability_and_holdout_are_high_on_well_separated_blobs():
 
 def test_stability_can_be_switched_off():
     x, _ = _blobs(3, n=300)
-    options = ClusteringOptions(stability_resamples=0, holdout_share=0.0)
+    options = SegmentationSettings(stability_resamples=0, holdout_share=0.0)
     result = fit_segments(x, k_min=2, k_max=4, seed=0, n_init=2, options=options)
     assert result.candidates["stability"].isna().all()
     assert result.metrics["holdout_ari"] is None

@@ -13,6 +13,11 @@ from conftest import assert_sql_fit_run_records, copy_warehouse, planted_persona
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
+from customer_segmentation.model_store import (
+    read_previous_model,
+    read_stored_models,
+    schema_violations,
+)
 from customer_segmentation.preprocessing import (
     apply_scaling,
     drop_correlated_features,
@@ -34,9 +39,11 @@ def kmeans_sql_build(demo_build, demo_data, tmp_path_factory):
         work_dir,
         {
             "raw_data_path": str(demo_data),
-            "segmentation_algorithm": "kmeans_sql",
-            "kmeans_sql_k": K,
-            "kmeans_sql_iterations": ITERATIONS,
+            "segmentation": {
+                "algorithm": "kmeans_sql",
+                "kmeans_sql_k": K,
+                "kmeans_sql_iterations": ITERATIONS,
+            },
             "export_path": None,
         },
         extra_arguments=("--select", "kmeans_sql_feature_stats+"),
@@ -162,3 +169,14 @@ def test_kmeans_sql_feeds_every_ml_table_and_mart(kmeans_sql_build, demo_data):
         planted_personas(demo_data), on="customer_id"
     )
     assert adjusted_rand_score(joined["persona"], joined["segment_id"]) > 0.4
+
+
+def test_the_sql_fit_is_stored_and_read_back_as_the_python_fit_is(kmeans_sql_build):
+    artifacts = kmeans_sql_build.query("select * from ml.segment_model_fit_sql")
+    assert schema_violations(artifacts) == []
+    (stored,) = read_stored_models(None, artifacts)
+    assert stored.parameters["algorithm"] == "kmeans_sql"
+    previous = read_previous_model(artifacts)
+    assert previous.segment_ids == tuple(range(1, K + 1))
+    assert previous.centroids.shape == (K, len(previous.feature_names))
+    assert np.isfinite(previous.centroids).all()

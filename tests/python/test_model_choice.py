@@ -16,7 +16,6 @@ from customer_segmentation.model_choice import (
     SKETCH_SIZE,
     PolicyVerdict,
     ShopMismatchError,
-    StoredModel,
     choose_model,
     evaluate_policy,
     new_model_artifacts,
@@ -24,8 +23,8 @@ from customer_segmentation.model_choice import (
     population_overlap,
     population_sketch,
     population_stability_index,
-    read_stored_models,
 )
+from customer_segmentation.model_store import StoredModel, read_stored_models
 from customer_segmentation.naming import claimed_features
 from customer_segmentation.segmentation import fit_segmentation
 from customer_segmentation.settings import MonitoringSettings, SegmentationSettings

@@ -25,7 +25,7 @@ def test_each_algorithm_builds_every_mart_and_finds_the_personas(
     database = copy_warehouse(demo_build, tmp_path)
     run = run_dbt(
         tmp_path,
-        {"raw_data_path": str(demo_data), "segmentation_algorithm": algorithm},
+        {"raw_data_path": str(demo_data), "segmentation": {"algorithm": algorithm}},
         extra_arguments=("--select", "segment_model_fit+"),
         database=database,
     )

@@ -105,7 +105,7 @@ def test_every_algorithm_builds_on_real_data(algorithm, online_retail_build, tmp
     raw = online_retail_build.database.parent / "raw"
     run = run_dbt(
         tmp_path,
-        {"raw_data_path": str(raw), "segmentation_algorithm": algorithm},
+        {"raw_data_path": str(raw), "segmentation": {"algorithm": algorithm}},
         extra_arguments=("--select", "segment_model_fit+"),
         database=database,
     )

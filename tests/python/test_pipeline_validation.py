@@ -7,10 +7,12 @@ import pandas as pd
 import pytest
 from conftest import REPO_ROOT, assert_sql_fit_run_records, copy_warehouse, run_dbt
 
+from customer_segmentation.model_store import schema_violations
+
 pytestmark = pytest.mark.dbt
 
 ETA_METRICS = ("churn_eta_squared", "spend_eta_squared")
-MIN_IMPROVEMENT = 0.15  # var segment_validation_min_improvement (dbt_project.yml)
+MIN_IMPROVEMENT = 0.15  # segmentation.validation_min_improvement (docs/configuration.md)
 
 
 def _validation(run, where: str = "is_current_model") -> pd.DataFrame:
@@ -156,7 +158,7 @@ def test_the_rfm_grid_as_the_segmentation_fills_the_same_marts(demo_build, demo_
     database = copy_warehouse(demo_build, tmp_path)
     run = run_dbt(
         tmp_path,
-        {"raw_data_path": str(demo_data), "segmentation_algorithm": "rfm_grid"},
+        {"raw_data_path": str(demo_data), "segmentation": {"algorithm": "rfm_grid"}},
         extra_arguments=("--select", "segment_model_fit_rfm_grid+"),
         database=database,
     )
@@ -196,3 +198,6 @@ def test_the_rfm_grid_as_the_segmentation_fills_the_same_marts(demo_build, demo_
     assert sql_quartiles.to_numpy() == pytest.approx(
         by_model[("kmeans", "recency_quartiles")].to_numpy(), abs=1e-9
     )
+
+    # The SQL fitter writes what the record classes of customer_segmentation.model_store hold.
+    assert schema_violations(run.query("select * from ml.segment_model_fit_rfm_grid")) == []

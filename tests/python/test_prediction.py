@@ -42,7 +42,7 @@ SETTINGS = PredictionSettings(min_training_customers=200)
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    """As the dbt model does (var segmentation_threads): on a shared machine, scikit-learn's
+    """As the dbt model does (prediction.threads): on a shared machine, scikit-learn's
     OpenMP threads competing with other processes make a one-second fit take a minute."""
     with threadpool_limits(limits=1):
         yield
@@ -153,19 +153,21 @@ def test_settings_come_from_the_dbt_config_json():
             "horizon_days": "60",
             "seed": 7,
             "min_training_customers": 100,
-            "not_a_setting": 1,
         }
     )
     settings = PredictionSettings.from_json(text)
     assert settings.features == ("recency_days", "frequency")
     assert settings.horizon_days == 60
     assert settings.seed == 7
-    assert settings.extra == {"not_a_setting": 1}
+    # Unknown keys were kept aside (settings.extra) until issue 19: now they fail, naming the
+    # valid ones.
+    with pytest.raises(ValueError, match="unknown prediction settings \\['not_a_setting'\\]"):
+        PredictionSettings.from_json('{"not_a_setting": 1}')
     assert PredictionSettings.from_json(None) == PredictionSettings()
     assert json.loads(json.dumps(settings.as_parameters()))["horizon_days"] == 60
     assert settings.purchase_model == "mbgnbd"
     assert PredictionSettings.from_json('{"purchase_model": "bgnbd"}').purchase_model == "bgnbd"
-    with pytest.raises(ValueError, match="var purchase_model is 'pareto'; expected one of"):
+    with pytest.raises(ValueError, match="prediction.purchase_model is 'pareto'; expected one of"):
         PredictionSettings.from_json('{"purchase_model": "pareto"}')
 
 
@@ -178,7 +180,7 @@ def test_the_window_checks_say_why_a_window_cannot_be_fitted(examples):
     assert no_horizon.status == "no_horizon"
     missing = check_window(training, None, SETTINGS, "evaluation")
     assert missing.status == "no_evaluation_cutoff"
-    assert "as_of_date - 2 x prediction_horizon_days" in missing.message
+    assert "as_of_date - 2 x prediction.horizon_days" in missing.message
 
     short = check_window(training, {**window, "has_full_history": False}, SETTINGS, "training")
     assert short.status == "short_history"

@@ -35,9 +35,11 @@ def compiled(tmp_path_factory) -> dict[str, str]:
         work_dir,
         {
             "raw_data_path": str(work_dir / "no_input_here"),
-            "clustering_numeric_features": NUMERIC,
-            "clustering_log1p_features": LOG1P,
-            "clustering_categorical_features": CATEGORICAL,
+            "segmentation": {
+                "numeric_features": NUMERIC,
+                "log1p_features": LOG1P,
+                "categorical_features": CATEGORICAL,
+            },
         },
         command="compile",
         extra_arguments=(

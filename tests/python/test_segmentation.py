@@ -5,9 +5,10 @@ from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
 from customer_segmentation.clustering import assign_to_nearest
+from customer_segmentation.model_store import ARTIFACT_COLUMNS
 from customer_segmentation.naming import OUTLIER_SEGMENT_NAME
 from customer_segmentation.preprocessing import apply_scaling
-from customer_segmentation.segmentation import ARTIFACT_COLUMNS, fit_segmentation
+from customer_segmentation.segmentation import fit_segmentation
 from customer_segmentation.settings import SegmentationSettings
 
 SETTINGS = SegmentationSettings(
@@ -142,17 +143,17 @@ def test_no_customers_is_a_clear_error():
 
 
 def test_settings_are_validated():
-    with pytest.raises(ValueError, match="segmentation_k_min"):
+    with pytest.raises(ValueError, match="segmentation.k_min"):
         SegmentationSettings(numeric_features=("a",), k_min=5, k_max=3)
     with pytest.raises(ValueError, match="log1p"):
         SegmentationSettings(numeric_features=("a",), log1p_features=("b",))
-    with pytest.raises(ValueError, match="segmentation_algorithm"):
+    with pytest.raises(ValueError, match="segmentation.algorithm"):
         SegmentationSettings(numeric_features=("a",), algorithm="magic")
 
 
 def test_settings_from_json_accept_null_k():
     settings = SegmentationSettings.from_json(
-        '{"numeric_features": ["a"], "k": null, "k_min": "2", "k_max": 4}'
+        '{"numeric_features": ["a"], "log1p_features": [], "k": null, "k_min": "2", "k_max": 4}'
     )
     assert settings.k is None
     assert settings.k_min == 2
@@ -286,7 +287,8 @@ def test_new_settings_are_validated_and_read_from_json():
     with pytest.raises(ValueError, match="max_match_distance"):
         SegmentationSettings(numeric_features=("a",), max_match_distance=0)
     settings = SegmentationSettings.from_json(
-        '{"numeric_features": ["a"], "algorithm": "hdbscan", "stability_resamples": "3",'
+        '{"numeric_features": ["a"], "log1p_features": [], "algorithm": "hdbscan",'
+        ' "stability_resamples": "3",'
         ' "min_segment_share": "0.05", "max_feature_correlation": 0.8}'
     )
     assert settings.stability_resamples == 3

@@ -6,7 +6,7 @@ installs; it takes a few minutes. Without Java it is skipped, loudly.
 One small demo shop is written as Parquet files. DuckDB builds the project from the files (the
 default input mode); Spark gets the same files loaded as Parquet tables into a raw schema
 (dbt run-operation load_shop_tables) and builds from there (var raw_schema). Both use
-segmentation_algorithm kmeans_sql, the clustering written in SQL, since dbt-spark runs no dbt
+segmentation.algorithm kmeans_sql, the clustering written in SQL, since dbt-spark runs no dbt
 Python models. The DuckDB build is told to run none either (var python_model_adapters = []), so
 both take the same path: customer_scores and prediction_evaluation say no_python_models. Then the
 two warehouses must agree: every model of the project is built on both, the same rows are kept
@@ -36,7 +36,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CUSTOMERS = int(os.environ.get("SPARK_PARITY_CUSTOMERS", "300"))
 SEED = 7
 RAW_SCHEMA = "raw_shop"
-VARIABLES = {"segmentation_algorithm": "kmeans_sql", "export_path": None}
+VARIABLES = {"segmentation": {"algorithm": "kmeans_sql"}, "export_path": None}
 # Floating-point sums run in another order on each engine: features and scaled values agree to
 # about 1e-12; 1e-9 leaves room and still catches every real difference (a day, a cent).
 RELATIVE_TOLERANCE = 1e-9

@@ -1,10 +1,10 @@
 {#- kmeans_sql, step 6: the centres after Lloyd's iterations (macro
     kmeans_sql_run_lloyd_iterations, which the pre-hook runs: one statement per iteration, at most
-    var kmeans_sql_iterations, stopping at the first that moves nothing). iterations is the
+    segmentation.kmeans_sql_iterations, stopping at the first that moves nothing). iterations is the
     number run; centroid_shift what the last one moved (0: converged). Grain: one row per
     centre. -#}
 {{ config(
-    enabled=var('segmentation_algorithm') == 'kmeans_sql',
+    enabled=setting('segmentation', 'algorithm') == 'kmeans_sql',
     pre_hook="{{ kmeans_sql_run_lloyd_iterations() }}",
     post_hook="{{ kmeans_sql_drop_scratch(['lloyd']) }}",
 ) }}

@@ -4,7 +4,7 @@
     feature have r = 0. Computed in long form (one row per customer and pair), which keeps the
     query small for Spark's planner. Grain: one row per pair of features
     (first_index < second_index). -#}
-{{ config(enabled=var('segmentation_algorithm') == 'kmeans_sql') }}
+{{ config(enabled=setting('segmentation', 'algorithm') == 'kmeans_sql') }}
 {%- set features = kmeans_sql_settings().features -%}
 
 with

@@ -10,7 +10,7 @@
     Quantiles interpolate linearly between the two nearest values, as numpy's; they are exact on
     DuckDB and Spark (macro percentile_continuous). Grain: one row per requested numeric feature
     that is a column of the feature table. -#}
-{{ config(enabled=var('segmentation_algorithm') == 'kmeans_sql') }}
+{{ config(enabled=setting('segmentation', 'algorithm') == 'kmeans_sql') }}
 {%- set settings = kmeans_sql_settings() -%}
 {%- set features = settings.features -%}
 

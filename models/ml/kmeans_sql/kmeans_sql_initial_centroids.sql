@@ -3,7 +3,7 @@
     runs: one statement per pick). Grain: one row per centre (cluster_index 1..k; fewer when
     there are fewer distinct customers than k). -#}
 {{ config(
-    enabled=var('segmentation_algorithm') == 'kmeans_sql',
+    enabled=setting('segmentation', 'algorithm') == 'kmeans_sql',
     pre_hook="{{ kmeans_sql_pick_initial_centroids() }}",
     post_hook="{{ kmeans_sql_drop_scratch(['picks']) }}",
 ) }}

@@ -3,7 +3,7 @@
     nothing to any distance and the column list stays fixed whatever the data. The expression is
     the one int_customers_segmented scores with (macro kmeans_sql_scaled_value), so training and
     scoring compute the same values. Grain: one row per customer of the training sample. -#}
-{{ config(enabled=var('segmentation_algorithm') == 'kmeans_sql') }}
+{{ config(enabled=setting('segmentation', 'algorithm') == 'kmeans_sql') }}
 {%- set features = kmeans_sql_settings().features -%}
 
 with

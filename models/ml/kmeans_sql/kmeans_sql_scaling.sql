@@ -1,12 +1,12 @@
 {#- kmeans_sql, step 3: which features become model dimensions, and where. As
     customer_segmentation.preprocessing.drop_correlated_features does it: in feature order, a
     screened-in feature is kept unless an earlier kept feature correlates with it above var
-    segmentation_max_feature_correlation; the reason names the earlier kept feature with the
+    segmentation.max_feature_correlation; the reason names the earlier kept feature with the
     largest |r|. The greedy rule runs in the pre-hook (macro
     kmeans_sql_pick_uncorrelated_features), at run time, into a scratch table this model reads.
     Grain: one row per requested numeric feature that is a column of the feature table. -#}
 {{ config(
-    enabled=var('segmentation_algorithm') == 'kmeans_sql',
+    enabled=setting('segmentation', 'algorithm') == 'kmeans_sql',
     pre_hook="{{ kmeans_sql_pick_uncorrelated_features() }}",
     post_hook="{{ kmeans_sql_drop_scratch(['correlation_drops']) }}",
 ) }}

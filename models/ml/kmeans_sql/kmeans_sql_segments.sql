@@ -9,7 +9,7 @@
     in the Python model's words (much higher >= 1, higher >= 0.25, about average, lower, much
     lower). radius is the 0.99 quantile of the members' distances to the centre. Grain: one row
     per segment. -#}
-{{ config(enabled=var('segmentation_algorithm') == 'kmeans_sql') }}
+{{ config(enabled=setting('segmentation', 'algorithm') == 'kmeans_sql') }}
 {%- set settings = kmeans_sql_settings() -%}
 {%- set features = settings.features -%}
 

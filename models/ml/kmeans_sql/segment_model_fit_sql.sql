@@ -5,14 +5,15 @@
     feature_selection and validation (the RFM grid and recency quartiles on the time hold-out).
     Not computed: silhouette, stability, hold-out ARI, explanation rules, the segments' validity
     (they need pairwise distances or refits). Grain: one row per stored fact, as in segment_model_fit. -#}
-{{ config(enabled=var('segmentation_algorithm') == 'kmeans_sql') }}
+{{ config(enabled=setting('segmentation', 'algorithm') == 'kmeans_sql') }}
+{%- set segmentation = settings('segmentation') -%}
 {%- set settings = kmeans_sql_settings() -%}
 {%- set features = settings.features -%}
 {%- set parameters = {
     'algorithm': 'kmeans_sql',
-    'numeric_features': var('clustering_numeric_features'),
-    'log1p_features': var('clustering_log1p_features'),
-    'categorical_features': var('clustering_categorical_features'),
+    'numeric_features': segmentation.numeric_features,
+    'log1p_features': segmentation.log1p_features,
+    'categorical_features': segmentation.categorical_features,
     'k': settings.k,
     'max_iterations': settings.iterations,
     'initialisation': 'k-means++, draws from md5(seed|pick|customer_id)',
@@ -339,7 +340,7 @@ metric_records as (
 ),
 
 {# The one k tried. is_eligible: the smallest segment holds at least var
-    segmentation_min_segment_share of the customers (reported; kmeans_sql does not change k). #}
+    segmentation.min_segment_share of the customers (reported; kmeans_sql does not change k). #}
 candidate_facts as (
 
     select

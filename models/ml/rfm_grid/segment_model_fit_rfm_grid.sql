@@ -1,4 +1,4 @@
-{#- rfm_grid: the classic 11-label RFM grid as the segmentation (var segmentation_algorithm
+{#- rfm_grid: the classic 11-label RFM grid as the segmentation (segmentation.algorithm
     rfm_grid), written as the same long artifact table as the Python model segment_model_fit, so
     every ml.* table and mart reads it unchanged (through segment_model_artifacts). The labels
     come from the seed rfm_grid_segments (segment_id, name, description), each customer's label
@@ -8,8 +8,8 @@
     rules, with coverage and precision), k_candidate, metric, parameter and validation (the grid
     judged on the time hold-out as segments and as the RFM grid, and recency quartiles). No
     scaling or centroids. Grain: one row per stored fact, as in segment_model_fit. -#}
-{{ config(enabled=var('segmentation_algorithm') == 'rfm_grid') }}
-{%- set min_segment_share = validated_number_var('segmentation_min_segment_share', minimum=0) %}
+{{ config(enabled=setting('segmentation', 'algorithm') == 'rfm_grid') }}
+{%- set min_segment_share = setting('segmentation', 'min_segment_share') %}
 
 with
 
@@ -320,7 +320,7 @@ candidate_facts as (
     select
         'selection_reason' as fact_name,
         cast(null as {{ type_double() }}) as fact_value,
-        'chosen: the RFM grid has fixed labels (var segmentation_algorithm rfm_grid); '
+        'chosen: the RFM grid has fixed labels (segmentation.algorithm rfm_grid); '
         || cast(segments as {{ dbt.type_string() }}) || ' of them have customers at as_of_date' as fact_text
     from totals
 
