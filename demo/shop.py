@@ -3,10 +3,14 @@
 ``generate_shop`` writes one file per table (``orders``, ``customers``, ``order_items``,
 ``products``, ``events``, ``reviews``) as parquet or csv, plus the planted persona of every
 customer to ``_labels/planted_personas.parquet`` (never read by the pipeline; it is the answer
-key for checking that the segmentation recovers the personas).
+key for checking that the segmentation recovers the personas and that the risk mart flags the
+planted abusers).
 
 Five personas are planted (see ``PERSONAS``): loyal high spenders, bargain hunters, window
-shoppers, lapsed one-time buyers and new customers. The data also carries the mess that the
+shoppers, lapsed one-time buyers and new customers. Across them, a small share of customers with
+a purchase history (``RISK_ABUSER_SHARE``) are planted return and refund abusers: they send many
+orders back, claim refunds within hours or days of buying, and buy mostly at a heavy discount
+(``is_planted_abuser`` in the labels). The data also carries the mess that the
 pipeline's cleaning rules are meant to handle: exact duplicate order rows, orders with a null
 customer_id, status values in odd case/whitespace or null (null means completed), refunds as
 separate negative rows, and a handful of orders dated after ``end_date``.
@@ -25,7 +29,7 @@ import argparse
 import contextlib
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -61,6 +65,18 @@ NULL_STATUS_RATE = 0.005
 LATE_ORDER_RATE = 0.0005
 LATE_ORDER_MAX_DAYS = 14
 DISCOUNT_AFFINITY_SIGMA = 0.35  # log-normal spread of a customer's share of discounted lines
+
+# Planted return and refund abusers (the answer key for marts.customer_risk). They are drawn
+# from customers with at least RISK_ABUSER_MIN_ORDERS planted orders, keep their persona (so
+# segment recovery is barely touched) and on top of it: return a share of their orders in full,
+# claim partial refunds within RISK_ABUSER_REFUND_HOURS of buying, and buy at a heavy discount.
+RISK_ABUSER_SHARE = 0.02  # of all customers
+RISK_ABUSER_MIN_ORDERS = 8
+RISK_ABUSER_RETURN_RATE = 0.25  # of orders other than the first and last
+RISK_ABUSER_REFUND_RATE = 0.25  # of the completed orders left
+RISK_ABUSER_REFUND_HOURS = (2, 60)
+RISK_ABUSER_LINE_DISCOUNT_SHARE = 0.9
+RISK_ABUSER_DISCOUNT_RATE = (0.35, 0.60)
 
 ORDER_STATUSES = ("completed", "cancelled", "returned", "refunded")
 COMPLETED, CANCELLED, RETURNED, REFUNDED = range(4)
@@ -482,7 +498,13 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
         ]
     ),
 }
-LABELS_SCHEMA = pa.schema([("customer_id", pa.int64()), ("persona", pa.string())])
+LABELS_SCHEMA = pa.schema(
+    [
+        ("customer_id", pa.int64()),
+        ("persona", pa.string()),
+        ("is_planted_abuser", pa.bool_()),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -899,6 +921,83 @@ def _plan_refunds(
     return refunded, refund_at, refund_cents
 
 
+def _choose_abusers(
+    rng: np.random.Generator, orders: PlannedOrders, n_customers: int
+) -> np.ndarray:
+    """Chunk-local mask of the planted abusers: RISK_ABUSER_SHARE of the chunk's customers,
+    drawn among those with at least RISK_ABUSER_MIN_ORDERS planted orders."""
+    planned_orders = np.bincount(orders.customer[orders.kind == REGULAR], minlength=n_customers)
+    eligible = np.flatnonzero(planned_orders >= RISK_ABUSER_MIN_ORDERS)
+    wanted = min(eligible.size, round(RISK_ABUSER_SHARE * n_customers))
+    is_abuser = np.zeros(n_customers, dtype=bool)
+    is_abuser[rng.choice(eligible, size=wanted, replace=False)] = True
+    return is_abuser
+
+
+def _plant_abusive_returns(
+    rng: np.random.Generator, is_abuser: np.ndarray, orders: PlannedOrders
+) -> PlannedOrders:
+    """Abusers return RISK_ABUSER_RETURN_RATE of their middle orders in full."""
+    middle = (orders.kind == REGULAR) & (orders.status == COMPLETED) & ~orders.is_first_purchase
+    last_at = np.zeros(is_abuser.size, dtype=np.int64)
+    np.maximum.at(
+        last_at, orders.customer, np.where(orders.kind == REGULAR, orders.ordered_at_us, 0)
+    )
+    middle &= orders.ordered_at_us < last_at[orders.customer]
+    returned = (
+        middle
+        & is_abuser[orders.customer]
+        & (rng.random(orders.customer.size) < RISK_ABUSER_RETURN_RATE)
+    )
+    return replace(orders, status=np.where(returned, RETURNED, orders.status))
+
+
+def _plant_abusive_discounts(
+    rng: np.random.Generator, is_abuser: np.ndarray, orders: PlannedOrders, items: PlannedItems
+) -> PlannedItems:
+    """Abusers' lines mostly carry a heavy discount; order amounts follow their lines."""
+    abusive = is_abuser[orders.customer[items.order]]
+    gross_cents = items.quantity * items.unit_cents
+    rate = rng.uniform(*RISK_ABUSER_DISCOUNT_RATE, items.order.size)
+    heavy = abusive & (rng.random(items.order.size) < RISK_ABUSER_LINE_DISCOUNT_SHARE)
+    discount_cents = np.where(
+        heavy, np.rint(gross_cents * rate).astype(np.int64), items.discount_cents
+    )
+    amount_cents = np.add.reduceat(gross_cents - discount_cents, items.first_line)
+    return replace(items, discount_cents=discount_cents, amount_cents=amount_cents)
+
+
+def _plan_abusive_refunds(
+    rng: np.random.Generator,
+    is_abuser: np.ndarray,
+    orders: PlannedOrders,
+    amount_cents: np.ndarray,
+    already_refunded: np.ndarray,
+    calendar: Calendar,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Abusers' quick partial refunds: (refunded order index, refund time, negative cents)."""
+    latest_refundable = calendar.cutoff_us - RISK_ABUSER_REFUND_HOURS[1] * MICROS_PER_HOUR
+    eligible = (
+        (orders.kind == REGULAR)
+        & (orders.status == COMPLETED)
+        & (orders.ordered_at_us < latest_refundable)
+        & is_abuser[orders.customer]
+    )
+    eligible[already_refunded] = False
+    refunded = np.flatnonzero(eligible & (rng.random(eligible.size) < RISK_ABUSER_REFUND_RATE))
+    refund_at = (
+        orders.ordered_at_us[refunded]
+        + rng.integers(
+            RISK_ABUSER_REFUND_HOURS[0] * 60, RISK_ABUSER_REFUND_HOURS[1] * 60, refunded.size
+        )
+        * MICROS_PER_MINUTE
+    )
+    refund_cents = -np.maximum(
+        1, np.rint(amount_cents[refunded] * rng.uniform(0.3, 0.9, refunded.size))
+    ).astype(np.int64)
+    return refunded, refund_at, refund_cents
+
+
 def _signup_times(
     rng: np.random.Generator, persona: np.ndarray, first_order_at: np.ndarray, calendar: Calendar
 ) -> np.ndarray:
@@ -1305,8 +1404,9 @@ def _generate_chunk(
     Each table family draws from its own stream derived from ``(seed, chunk_index)``, so the
     orders are the same whether or not events are generated.
     """
-    streams = np.random.SeedSequence(seed, spawn_key=(1, chunk_index)).spawn(5)
-    rng_orders, rng_customers, rng_mess, rng_events, rng_reviews = (
+    # A sixth stream for the planted abusers leaves the first five streams as they were.
+    streams = np.random.SeedSequence(seed, spawn_key=(1, chunk_index)).spawn(6)
+    rng_orders, rng_customers, rng_mess, rng_events, rng_reviews, rng_abuse = (
         np.random.Generator(np.random.PCG64(stream)) for stream in streams
     )
     shares = np.array([profile.share for profile in PERSONAS])
@@ -1314,9 +1414,19 @@ def _generate_chunk(
     cumulative_preferences = _cumulative_preferences(rng_orders, persona)
 
     orders, first_order_at = _plan_orders(rng_orders, persona, calendar)
+    is_abuser = _choose_abusers(rng_abuse, orders, n_customers)
+    orders = _plant_abusive_returns(rng_abuse, is_abuser, orders)
     items = _plan_items(rng_orders, persona, orders, catalogue, cumulative_preferences)
+    items = _plant_abusive_discounts(rng_abuse, is_abuser, orders, items)
     refunded, refund_at, refund_cents = _plan_refunds(
         rng_orders, persona, orders, items.amount_cents, calendar
+    )
+    abusive = _plan_abusive_refunds(
+        rng_abuse, is_abuser, orders, items.amount_cents, refunded, calendar
+    )
+    refunded, refund_at, refund_cents = (
+        np.concatenate([normal, extra])
+        for normal, extra in zip((refunded, refund_at, refund_cents), abusive, strict=True)
     )
     signup_at = _signup_times(rng_customers, persona, first_order_at, calendar)
 
@@ -1383,6 +1493,7 @@ def _generate_chunk(
         {
             "customer_id": pa.array(customer_id[by_signup], pa.int64()),
             "persona": _dictionary_strings(PERSONA_NAMES, persona[by_signup]),
+            "is_planted_abuser": pa.array(is_abuser[by_signup], pa.bool_()),
         },
         schema=LABELS_SCHEMA,
     )
@@ -1438,8 +1549,8 @@ def generate_shop(
 
     Output: ``<output_dir>/<table>.<format>`` for orders, customers, order_items, products,
     reviews and (optionally) events, plus ``<output_dir>/_labels/planted_personas.parquet``
-    with columns (customer_id, persona). Returns ``{table: row_count}`` for the table files.
-    The same seed and parameters always give the same data.
+    with columns (customer_id, persona, is_planted_abuser). Returns ``{table: row_count}`` for
+    the table files. The same seed and parameters always give the same data.
     """
     if n_customers < 1:
         raise ValueError(f"n_customers must be at least 1, got {n_customers}")

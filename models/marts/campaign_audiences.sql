@@ -1,6 +1,7 @@
 {#- Who to contact, with what, at as_of_date: every segmented customer matched against the
-    editable seed segment_playbook on segment name, lifecycle stage and churn risk band (a blank
-    playbook cell matches anything; a rule with a band never matches an unscored customer). The
+    editable seed segment_playbook on segment name, lifecycle stage, churn risk band and return
+    abuse risk band (a blank playbook cell matches anything; a rule with a churn band never
+    matches an unscored customer). The
     rule with the lowest priority number wins (ties by campaign name), so each customer is in at
     most one campaign: contact pressure stays at one message per run. Customers no rule matches
     are not here. Grain: one row per customer in an audience. -#}
@@ -36,6 +37,15 @@ scores as (
 
 ),
 
+customer_risk as (
+
+    select
+        customer_id,
+        risk_band
+    from {{ ref('customer_risk') }}
+
+),
+
 playbook as (
 
     select * from {{ ref('segment_playbook') }}
@@ -51,12 +61,15 @@ customers as (
         lifecycle.lifecycle_stage,
         scores.churn_risk_band,
         scores.churn_probability,
-        scores.expected_value_next_period
+        scores.expected_value_next_period,
+        customer_risk.risk_band as customer_risk_band
     from customer_segments
     inner join lifecycle
         on customer_segments.customer_id = lifecycle.customer_id
     left join scores
         on customer_segments.customer_id = scores.customer_id
+    left join customer_risk
+        on customer_segments.customer_id = customer_risk.customer_id
 
 ),
 
@@ -78,6 +91,10 @@ matched as (
             (playbook.segment_name is null or customers.segment_name = playbook.segment_name)
             and (playbook.lifecycle_stage is null or customers.lifecycle_stage = playbook.lifecycle_stage)
             and (playbook.churn_risk_band is null or customers.churn_risk_band = playbook.churn_risk_band)
+            and (
+                playbook.customer_risk_band is null
+                or customers.customer_risk_band = playbook.customer_risk_band
+            )
 
 ),
 
@@ -102,7 +119,8 @@ final as (
         lifecycle_stage,
         churn_risk_band,
         churn_probability,
-        expected_value_next_period
+        expected_value_next_period,
+        customer_risk_band
     from matched
     where match_rank = 1
 

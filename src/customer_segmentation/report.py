@@ -19,6 +19,7 @@ order, and the tables they read (where a list is given, the first usable table w
     monitoring   marts.segment_monitoring
     fairness     marts.segment_fairness | intermediate.int_customer_features (gender, age_band)
                  with marts.customer_segments
+    risk         marts.segment_risk
 
 A section is built only when its tables exist, have the columns it needs and hold rows; otherwise
 the page says "not built: <why>" in its place. Several of these tables come with later work, so
@@ -1682,6 +1683,43 @@ def _fairness(warehouse: Warehouse, context: ReportContext) -> Body:
     return Body(sources=sources, charts=charts, notes=notes)
 
 
+RISK_BANDS = ("none", "watch", "review")
+
+
+def _risk(warehouse: Warehouse, context: ReportContext) -> Body:
+    table = "marts.segment_risk"
+    _require(warehouse.why_not(table, ("segment_id", "risk_band", "customers")))
+    frame = warehouse.query(
+        f"select segment_id, risk_band, sum(customers) as customers from {quote(table)} "
+        "group by all order by all"
+    )
+    counts = frame.pivot_table(
+        index="segment_id", columns="risk_band", values="customers", aggfunc="sum", fill_value=0
+    ).reindex(columns=list(RISK_BANDS), fill_value=0)
+    totals = counts.sum()
+    everyone = int(totals.sum())
+    body = Body(sources=[table])
+    for band, label in (("review", "Manual review"), ("watch", "Watch")):
+        share = totals[band] / everyone if everyone else None
+        body.kpis.append(
+            Kpi(label, f"{int(totals[band]):,}", f"{_format_share(share)} of segmented customers")
+        )
+    rows = []
+    for segment_id, row in counts.iterrows():
+        size = int(row.sum())
+        rows.append(
+            (
+                Cell(context.label(_python_value(segment_id)), "text"),
+                *(Cell(f"{int(row[band]):,}", "num") for band in RISK_BANDS),
+                Cell(_format_share(row["review"] / size if size else None), "num"),
+            )
+        )
+    body.tables.append(
+        Table(("Segment", "None", "Watch", "Review", "Share in review"), tuple(rows))
+    )
+    return body
+
+
 def _attribute_order(attribute: str) -> tuple[int, str]:
     order = {"gender": 0, "age_band": 1}
     return (order.get(attribute, 2), attribute)
@@ -1885,6 +1923,15 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "Segment mix by sensitive attributes, which the model does not use: a segment far from "
         "the 'All customers' mix deserves a second look before it drives targeting.",
         _fairness,
+    ),
+    SectionSpec(
+        "risk",
+        "Return and refund risk",
+        "Customers by risk band of marts.customer_risk: review when at least two return signals "
+        "(return rate, refund rate, refunds soon after a purchase) stand out from the shop, "
+        "watch when one signal does (or heavy discounts). Review means a manual check before "
+        "the next refund and no promotions meanwhile (playbook rule refund_review).",
+        _risk,
     ),
 )
 

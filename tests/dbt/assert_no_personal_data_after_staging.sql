@@ -10,4 +10,5 @@
 -- depends_on: {{ ref('customer_segments') }}
 -- depends_on: {{ ref('segment_summary') }}
 -- depends_on: {{ ref('segment_fairness') }}
+-- depends_on: {{ ref('segment_risk') }}
 {{ personal_data_findings() }}

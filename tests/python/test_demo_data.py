@@ -194,7 +194,7 @@ def test_all_tables_and_columns_have_contract_types(shop_dir: Path) -> None:
         schema = pq.read_schema(shop_dir / f"{name}.parquet")
         assert [(field.name, field.type) for field in schema] == columns, name
     labels = pq.read_schema(shop_dir / LABELS_PATH)
-    assert labels.names == ["customer_id", "persona"]
+    assert labels.names == ["customer_id", "persona", "is_planted_abuser"]
 
 
 def test_returned_row_counts_match_files(shop: tuple[Path, dict[str, int]]) -> None:
@@ -345,6 +345,34 @@ def test_persona_profiles_match_plan(features: pd.DataFrame) -> None:
     assert lapsed["sessions"] <= 2
     newcomers = features[features["persona"] == "new_customer"]
     assert newcomers["recency"].max() <= 46
+
+
+def test_planted_abusers_return_refund_quickly_and_buy_on_discount(
+    features: pd.DataFrame, clean_orders: pd.DataFrame
+) -> None:
+    assert 0.015 <= features["is_planted_abuser"].mean() <= 0.025
+    assert (features.loc[features["is_planted_abuser"], "frequency"] >= 4).all()
+    # Quick refunds: a refund row within 3 days after the customer's latest order before it.
+    refunds = clean_orders[clean_orders["amount"] < 0].sort_values("ordered_at")
+    bought = clean_orders[clean_orders["amount"] >= 0].sort_values("ordered_at")
+    paired = pd.merge_asof(
+        refunds.assign(refunded_at=refunds["ordered_at"]),
+        bought.assign(bought_at=bought["ordered_at"])[["customer_id", "ordered_at", "bought_at"]],
+        on="ordered_at",
+        by="customer_id",
+    )
+    quick = paired[paired["refunded_at"] - paired["bought_at"] <= pd.Timedelta(days=3)]
+    features = features.join(quick.groupby("customer_id").size().rename("quick_refunds"))
+    features["quick_refunds"] = features["quick_refunds"].fillna(0)
+    for persona in ["loyal_high_spender", "bargain_hunter"]:
+        group = features[features["persona"] == persona]
+        abusers, others = group[group["is_planted_abuser"]], group[~group["is_planted_abuser"]]
+        assert len(abusers) >= 5, persona
+        abuser_returns = abusers["return_rate"].median()
+        assert abuser_returns >= max(0.15, 1.5 * others["return_rate"].median()), persona
+        abuser_discounts = abusers["discount_share"].median()
+        assert abuser_discounts >= max(0.35, others["discount_share"].median()), persona
+        assert abusers["quick_refunds"].median() >= 2 > others["quick_refunds"].quantile(0.9)
 
 
 def test_new_customers_signed_up_recently(tables: dict[str, pd.DataFrame]) -> None:

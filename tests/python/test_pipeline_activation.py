@@ -164,12 +164,14 @@ def test_audiences_follow_the_playbook(demo_build):
     customers = demo_build.query(
         """
         select segments.customer_id, segments.segment_name, lifecycle.lifecycle_stage,
-            scores.churn_risk_band
+            scores.churn_risk_band, risk.risk_band as customer_risk_band
         from marts.customer_segments as segments
         inner join marts.customer_lifecycle as lifecycle
             on segments.customer_id = lifecycle.customer_id
         left join marts.customer_scores as scores
             on segments.customer_id = scores.customer_id
+        left join marts.customer_risk as risk
+            on segments.customer_id = risk.customer_id
         """
     )
     with open(REPO_ROOT / "seeds" / "segment_playbook.csv", newline="") as handle:
@@ -181,7 +183,12 @@ def test_audiences_follow_the_playbook(demo_build):
             for rule in playbook
             if all(
                 rule[field] == "" or rule[field] == customer[field]
-                for field in ("segment_name", "lifecycle_stage", "churn_risk_band")
+                for field in (
+                    "segment_name",
+                    "lifecycle_stage",
+                    "churn_risk_band",
+                    "customer_risk_band",
+                )
             )
         ]
         if not matching:
@@ -198,7 +205,16 @@ def test_audiences_follow_the_playbook(demo_build):
     # The playbook's intent on the demo shop: top customers get VIP treatment, one-time buyers
     # from long ago get at most a last-chance e-mail.
     champions = audiences[audiences["segment_name"] == "Champions"]
-    assert set(champions["campaign"]) <= {"vip_perks", "vip_win_back", "churn_prevention"}
+    assert set(champions["campaign"]) <= {
+        "vip_perks",
+        "vip_win_back",
+        "churn_prevention",
+        "refund_review",
+    }
+    # Every customer in the review risk band is held for a refund review, whatever the segment.
+    reviewed = set(audiences.loc[audiences["campaign"] == "refund_review", "customer_id"])
+    in_review = set(customers.loc[customers["customer_risk_band"] == "review", "customer_id"])
+    assert reviewed == in_review and len(reviewed) > 0
     assert len(champions) > 0
 
 

@@ -29,6 +29,30 @@ def test_planted_personas_are_recovered(demo_build, demo_data):
     assert ari >= 0.7, f"adjusted Rand index {ari:.3f} against the planted personas"
 
 
+def test_planted_abusers_are_sent_to_review(demo_build, demo_data):
+    # The demo plants return and refund abusers (demo/shop.py, RISK_ABUSER_SHARE); the review band
+    # of marts.customer_risk, with the default var risk, should find them and few others.
+    risk = demo_build.query("select customer_id, risk_band, risk_reason from marts.customer_risk")
+    labels = planted_personas(demo_data)
+    joined = labels.merge(risk, on="customer_id", how="left")
+    flagged = joined["risk_band"] == "review"
+    planted = joined["is_planted_abuser"]
+    precision = (flagged & planted).sum() / flagged.sum()
+    recall = (flagged & planted).sum() / planted.sum()
+    assert precision >= 0.8 and recall >= 0.8, f"precision {precision:.3f}, recall {recall:.3f}"
+    assert joined.loc[flagged, "risk_reason"].str.startswith("Review before refunding: ").all()
+    # Bands per segment account for every segmented customer once.
+    by_segment = demo_build.query(
+        """
+        select risk.segment_id, sum(risk.customers) as customers, min(summary.customers) as size
+        from marts.segment_risk as risk
+        inner join marts.segment_summary as summary on risk.segment_id = summary.segment_id
+        group by risk.segment_id
+        """
+    )
+    assert (by_segment["customers"] == by_segment["size"]).all()
+
+
 def test_every_eligible_customer_has_exactly_one_segment(demo_build):
     counts = demo_build.query(
         """
@@ -205,6 +229,7 @@ SECTION_MARTS = {
     "migration": ("marts.segment_migration",),
     "monitoring": ("marts.segment_monitoring",),
     "fairness": ("marts.segment_fairness",),
+    "risk": ("marts.segment_risk",),
 }
 
 

@@ -35,6 +35,7 @@ LATER_SECTIONS = {
     "scores": "customer_scores",
     "migration": "segment_migration",
     "monitoring": "segment_monitoring",
+    "risk": "segment_risk",
 }
 
 
@@ -271,6 +272,25 @@ def _optional_tables(features: pd.DataFrame, profiles: pd.DataFrame) -> dict[str
             }
         ),
         "marts.segment_validation": _validation_rows(),
+        # The columns of the real mart (models/marts/segment_risk.sql); segment 3 has nobody in
+        # review and no row for it, as a hand-made table might.
+        "marts.segment_risk": pd.DataFrame(
+            {
+                "segment_id": [1, 1, 1, 2, 2, 2, 3, 3],
+                "segment_name": [SEGMENT_NAMES[i] for i in (1, 1, 1, 2, 2, 2, 3, 3)],
+                "risk_band": [
+                    "none",
+                    "watch",
+                    "review",
+                    "none",
+                    "watch",
+                    "review",
+                    "none",
+                    "watch",
+                ],
+                "customers": [70, 6, 4, 80, 0, 0, 79, 1],
+            }
+        ),
         "marts.segment_fairness": (
             features.melt(
                 id_vars=["segment_id"],
@@ -495,6 +515,13 @@ def test_optional_marts_are_used_when_they_exist(full_report):
         "Baseline: RFM score",
     ]
     assert all(len(decoded(trace["x"])) == 10 for trace in calibration[1:])
+    risk = section_html(html, "risk")
+    assert "marts.segment_risk" in risk and "Manual review" in risk
+    # 4 of 240 customers in review; Champions: 4 of 80 (5.0%); segment 3 shows 0, not a gap.
+    assert "1.7% of segmented customers" in risk and "5.0%" in risk
+    assert re.search(
+        r"Window shoppers</td>\s*<td[^>]*>79</td>\s*<td[^>]*>1</td>\s*<td[^>]*>0<", risk
+    )
 
 
 def test_unscored_customers_and_a_missing_hold_out_are_said(tmp_path):

@@ -282,6 +282,8 @@ def test_every_customer_gets_the_same_segment(duckdb_build, spark_build):
         ("segment_features", ["feature"]),
         ("segment_fairness", ["segment_id", "attribute", "attribute_value"]),
         ("customer_lifecycle", ["customer_id"]),
+        ("customer_risk", ["customer_id"]),
+        ("segment_risk", ["segment_id", "risk_band"]),
         ("customer_scores", ["customer_id"]),
         ("prediction_evaluation", ["method", "metric"]),
     ],
