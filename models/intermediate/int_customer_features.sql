@@ -40,7 +40,7 @@ final as (
         features_by_cutoff.review_sentiment_mean,
         features_by_cutoff.review_negative_share,
         {%- for column in review_topic_share_columns() %}
-        features_by_cutoff.{{ column }},
+            features_by_cutoff.{{ column }},
         {%- endfor %}
         features_by_cutoff.top_category,
         features_by_cutoff.gender,

@@ -76,7 +76,7 @@ final as (
         reviews.review_sentiment_mean,
         reviews.review_negative_share,
         {%- for column in review_topic_share_columns() %}
-        reviews.{{ column }},
+            reviews.{{ column }},
         {%- endfor %}
         coalesce(baskets.top_category, 'unknown') as top_category,
         coalesce(demographics.gender, 'unknown') as gender,

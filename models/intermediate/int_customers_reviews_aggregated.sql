@@ -37,11 +37,11 @@ final as (
             case when reviews.is_negative then 1.0 when not reviews.is_negative then 0.0 end
         ) as review_negative_share,
         {%- for column in review_topic_share_columns() %}
-        case
-            when {{ loop.index }} <= max(topic_model.topics_k)
-                then sum(case when reviews.topic_id = {{ loop.index }} then 1.0 else 0.0 end)
-                / nullif(count(reviews.topic_id), 0)
-        end as {{ column }}{% if not loop.last %},{% endif %}
+            case
+                when {{ loop.index }} <= max(topic_model.topics_k)
+                    then sum(case when reviews.topic_id = {{ loop.index }} then 1.0 else 0.0 end)
+                        / nullif(count(reviews.topic_id), 0)
+            end as {{ column }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from reviews
     inner join cutoffs

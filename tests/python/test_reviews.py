@@ -26,7 +26,7 @@ TOPIC_WORDS = {
     "battery": "battery charger charging power cable drains lasts overnight adapter socket",
     "screen": "screen display colours brightness pixels resolution glare flicker panel touch",
 }
-SHARED_WORDS = "the was and it is very really quite product overall".split()
+SHARED_WORDS = ["the", "was", "and", "it", "is", "very", "really", "quite", "product", "overall"]
 
 
 def _planted_reviews(n: int, seed: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
