@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -325,9 +326,9 @@ def summarise(segments: pd.DataFrame, features: pd.DataFrame, feature_names: lis
     return summary.reset_index()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point: run the reference pipeline, write results and timings."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def parse_arguments(argv: list[str] | None, description: str) -> argparse.Namespace:
+    """The options both references take (the polars one reuses them)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data", type=Path, required=True, help="input directory")
     parser.add_argument("--output", type=Path, required=True, help="output directory")
     parser.add_argument("--features", nargs="+", default=list(DEFAULT_FEATURES))
@@ -340,11 +341,18 @@ def main(argv: list[str] | None = None) -> int:
         "--fit-sample-size", type=int, default=50_000, help="customers to fit on; 0 = all"
     )
     parser.add_argument("--silhouette-sample-size", type=int, default=10_000)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def run(
+    args: argparse.Namespace,
+    features_of: Callable[[Path], tuple[pd.DataFrame, pd.Timestamp]],
+) -> int:
+    """Features by features_of (pandas here, polars in the other reference), then the same
+    model, summary and files; timings per step in timings.json."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    features, as_of_date = build_features(args.data)
+    features, as_of_date = features_of(args.data)
     timings["features_s"] = time.perf_counter() - started
 
     step = time.perf_counter()
@@ -389,6 +397,11 @@ def main(argv: list[str] | None = None) -> int:
     (args.output / "timings.json").write_text(json.dumps(report, indent=2))
     print(json.dumps({"timings": report["timings"], "k": details["k"]}))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point: run the reference pipeline, write results and timings."""
+    return run(parse_arguments(argv, __doc__.split("\n\n")[0]), build_features)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,9 @@ probabilistic purchase model's fit alone on every customer of each size
 
 Peak RSS is the maximum over time of the summed resident set size of the process and all its
 descendants, polled from /proc every --poll-ms milliseconds (and never below the child's own
-ru_maxrss). Results go to --output (default benchmarks/results/) as JSON and Markdown.
+ru_maxrss). Results go to --output (default benchmarks/results/): latest.md, the summary that is
+committed, and the raw JSON (latest.json plus a time-stamped copy per invocation), kept local
+(gitignored).
 Everything runs from the repository root; no absolute paths are written to the results.
 """
 
@@ -98,11 +100,13 @@ TARGET_PIPELINE_OVER_FLOOR = 2.0
 TARGET_SCALING_1M_TO_10M = 10.0
 TARGET_QUICK_START_SECONDS = 90.0
 # What each run measures, in this order on the first run (see the rotation in main).
-KINDS = ("pipeline", "reference", "floor")
-# pandas holds every order row in memory: about 10x the 10m reference's 4.6 GB peak.
+KINDS = ("pipeline", "reference", "polars", "floor")
+# The reference pipelines: the same features, model and outputs, in pandas and in polars.
+REFERENCE_SCRIPTS = {"reference": "reference_pipeline.py", "polars": "reference_pipeline_polars.py"}
+# The references hold every order row in memory: pandas about 10x its 4.6 GB peak at 10m.
 REFERENCE_100M_SKIPPED = (
-    "the pandas reference would need about 46 GB at 100m (10x its 10m peak); "
-    "--reference-at-100m runs it anyway"
+    "the reference pipelines hold every order row in memory (pandas would need about 46 GB at "
+    "100m, 10x its 10m peak); --reference-at-100m runs them anyway"
 )
 
 
@@ -445,7 +449,7 @@ def ensure_data(size: Size, poll_s: float) -> dict:
     command = [
         sys.executable,
         "-m",
-        "customer_segmentation.demo_data",
+        "demo.shop",
         "--output",
         rel(directory),
         "--customers",
@@ -730,11 +734,13 @@ def run_next_day(
     return record
 
 
-def run_reference(size: Size, work: Path, options: argparse.Namespace, variables: dict) -> dict:
+def run_reference(
+    kind: str, size: Size, work: Path, options: argparse.Namespace, variables: dict
+) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     command = [
         sys.executable,
-        rel(BENCH_DIR / "reference_pipeline.py"),
+        rel(BENCH_DIR / REFERENCE_SCRIPTS[kind]),
         "--data",
         rel(DATA_DIR / size.name),
         "--output",
@@ -776,7 +782,7 @@ def run_reference(size: Size, work: Path, options: argparse.Namespace, variables
         )
     else:
         record["error_tail"] = result.tail()
-        print(f"    reference FAILED; see {rel(result.log)}", flush=True)
+        print(f"    {kind} FAILED; see {rel(result.log)}", flush=True)
     return record
 
 
@@ -961,9 +967,22 @@ def run_purchase_model(size: Size, options: argparse.Namespace) -> dict:
 # --------------------------------------------------------------------------- summary
 
 
+def summarise_reference(references: list[dict]) -> dict:
+    """Medians of a reference pipeline's runs (pandas or polars): wall, peak RSS, steps."""
+    return {
+        "wall_s": median([r["wall_s"] for r in references]),
+        "peak_rss_gb": median([r["peak_rss_gb"] for r in references]),
+        **{
+            f"{key}": median([r["steps"].get(key) for r in references if "steps" in r])
+            for key in ("features_s", "fit_and_predict_s", "write_s")
+        },
+    }
+
+
 def summarise_size(size: Size, data: dict, runs: list[dict]) -> dict:
     pipelines = [r["pipeline"] for r in runs if r["pipeline"]["ok"]]
     references = [r["reference"] for r in runs if r["reference"]["ok"]]
+    polars_references = [r["polars"] for r in runs if r.get("polars", {}).get("ok")]
     floors = [r["floor"] for r in runs if r["floor"]["ok"]]
     summary: dict = {
         "size": size.name,
@@ -972,7 +991,12 @@ def summarise_size(size: Size, data: dict, runs: list[dict]) -> dict:
         "row_counts": data.get("row_counts"),
         "generation_seconds": data.get("generation_seconds"),
         "runs": len(runs),
-        "ok_runs": {"pipeline": len(pipelines), "reference": len(references), "floor": len(floors)},
+        "ok_runs": {
+            "pipeline": len(pipelines),
+            "reference": len(references),
+            "polars": len(polars_references),
+            "floor": len(floors),
+        },
         "pipeline": {
             key: median([p.get(key) for p in pipelines])
             for key in (
@@ -988,14 +1012,8 @@ def summarise_size(size: Size, data: dict, runs: list[dict]) -> dict:
                 "warehouse_gb",
             )
         },
-        "reference": {
-            "wall_s": median([r["wall_s"] for r in references]),
-            "peak_rss_gb": median([r["peak_rss_gb"] for r in references]),
-            **{
-                f"{key}": median([r["steps"].get(key) for r in references if "steps" in r])
-                for key in ("features_s", "fit_and_predict_s", "write_s")
-            },
-        },
+        "reference": summarise_reference(references),
+        "polars": summarise_reference(polars_references),
         "floor": {
             key: median([f.get(key) for f in floors])
             for key in (
@@ -1044,9 +1062,12 @@ def summarise_size(size: Size, data: dict, runs: list[dict]) -> dict:
         key=lambda node: -node["execution_time_s"],
     )
     p, r, f = summary["pipeline"], summary["reference"], summary["floor"]
+    polars = summary["polars"]
     summary["ratios"] = {
         "reference_over_pipeline_time": ratio(r["wall_s"], p["wall_s"]),
         "pipeline_over_reference_memory": ratio(p["peak_rss_gb"], r["peak_rss_gb"]),
+        "polars_over_pipeline_time": ratio(polars["wall_s"], p["wall_s"]),
+        "pipeline_over_polars_memory": ratio(p["peak_rss_gb"], polars["peak_rss_gb"]),
         "pipeline_over_floor_time": ratio(p["wall_s"], f["wall_s"]),
         "pipeline_less_dbt_parse_over_floor_time": ratio(
             None
@@ -1217,10 +1238,14 @@ def markdown(report: dict) -> str:
                 fmt(p["peak_rss_gb"], 2),
                 fmt(r["wall_s"]),
                 fmt(r["peak_rss_gb"], 2),
+                fmt(summary["polars"]["wall_s"]),
+                fmt(summary["polars"]["peak_rss_gb"], 2),
                 fmt(f["wall_s"]),
                 fmt(f["peak_rss_gb"], 2),
                 fmt(q["reference_over_pipeline_time"], 2),
                 fmt(q["pipeline_over_reference_memory"], 2),
+                fmt(q["polars_over_pipeline_time"], 2),
+                fmt(q["pipeline_over_polars_memory"], 2),
                 fmt(q["pipeline_over_floor_time"], 2),
                 fmt(q["pipeline_less_dbt_parse_over_floor_time"], 2),
             ]
@@ -1232,12 +1257,16 @@ def markdown(report: dict) -> str:
             "customers",
             "pipeline s",
             "pipeline GB",
-            "reference s",
-            "reference GB",
+            "pandas reference s",
+            "pandas reference GB",
+            "polars reference s",
+            "polars reference GB",
             "floor s",
             "floor GB",
-            "reference/pipeline time",
-            "pipeline/reference memory",
+            "pandas/pipeline time",
+            "pipeline/pandas memory",
+            "polars/pipeline time",
+            "pipeline/polars memory",
             "pipeline/floor",
             "(pipeline - dbt parse)/floor",
         ],
@@ -1322,6 +1351,8 @@ def markdown(report: dict) -> str:
             "reference: features",
             "reference: fit + predict",
             "reference: write",
+            "polars: features",
+            "polars: fit + predict",
             "floor: aggregate SQL",
             "floor: fit on sample",
             "floor: scoring SQL (not in floor)",
@@ -1333,6 +1364,8 @@ def markdown(report: dict) -> str:
                 fmt(s["reference"]["features_s"]),
                 fmt(s["reference"]["fit_and_predict_s"]),
                 fmt(s["reference"]["write_s"]),
+                fmt(s["polars"]["features_s"]),
+                fmt(s["polars"]["fit_and_predict_s"]),
                 fmt(s["floor"]["aggregate_s"]),
                 fmt(s["floor"]["fit_s"]),
                 fmt(s["floor"]["score_s"]),
@@ -1567,7 +1600,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def skip_reason(kind: str, size: Size, options: argparse.Namespace) -> str | None:
     """Why a kind of run is not measured at this size (None: it is)."""
-    if kind == "reference" and size.name == "100m" and not options.reference_at_100m:
+    if kind in REFERENCE_SCRIPTS and size.name == "100m" and not options.reference_at_100m:
         return REFERENCE_100M_SKIPPED
     return None
 
@@ -1637,7 +1670,7 @@ def main(argv: list[str] | None = None) -> int:
             work = RUNS_DIR / size.name / f"run-{index + 1}"
             record = {"load_average": load_average()}
             # Rotate the order so that no kind always runs first (cold page cache) or last.
-            order = KINDS[index % 3 :] + KINDS[: index % 3]
+            order = KINDS[index % len(KINDS) :] + KINDS[: index % len(KINDS)]
             for kind in order:
                 reason = skip_reason(kind, size, options)
                 if reason:
@@ -1646,8 +1679,8 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 if kind == "pipeline":
                     record[kind] = run_pipeline(size, work / "pipeline", options)
-                elif kind == "reference":
-                    record[kind] = run_reference(size, work / "reference", options, variables)
+                elif kind in REFERENCE_SCRIPTS:
+                    record[kind] = run_reference(kind, size, work / kind, options, variables)
                 else:
                     record[kind] = run_floor(size, work / "floor", options, variables)
                 failed = "" if record[kind]["ok"] else "  FAILED"
@@ -1721,7 +1754,6 @@ def main(argv: list[str] | None = None) -> int:
     (options.output / f"benchmark-{stamp}.json").write_text(
         json.dumps(report, indent=2, default=str)
     )
-    (options.output / f"benchmark-{stamp}.md").write_text(text)
     (options.output / "latest.json").write_text(json.dumps(report, indent=2, default=str))
     (options.output / "latest.md").write_text(text)
     print_table(report)

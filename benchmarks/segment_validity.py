@@ -19,8 +19,8 @@ For every data set and as_of_date given, the script builds the project into a fr
         --data demo=data/demo --as-of demo=2026-07-15,2026-06-01 \\
         --data online_retail=data/online_retail --as-of online_retail=2011-12-10,2011-11-01
 
-Writes benchmarks/results/segment-validity/latest.md (and .json). Everything here is outside the
-product; it only reads what a build wrote.
+Writes benchmarks/results/segment-validity/latest.md (committed) and latest.json (raw, kept
+local). Everything here is outside the product; it only reads what a build wrote.
 """
 
 from __future__ import annotations

@@ -14,10 +14,12 @@
     a staging model itself needs `--full-refresh`, as for any dbt incremental model.
 
     Incremental only on the adapters in var incremental_staging_adapters (DuckDB by default:
-    the custom strategy below deletes rows); a plain table elsewhere. -#}
+    the custom strategy below deletes rows); a plain table elsewhere. The pre-hook checks, at
+    run time, that the table being updated has the bookkeeping columns. -#}
 {% macro incremental_staging_config() %}
     {%- if target.type in var('incremental_staging_adapters') -%}
-        {{ return({'materialized': 'incremental', 'incremental_strategy': 'replace_source_dates', 'on_schema_change': 'ignore'}) }}
+        {{ return({'materialized': 'incremental', 'incremental_strategy': 'replace_source_dates', 'on_schema_change': 'ignore',
+                   'pre_hook': '{{ require_incremental_staging_columns() }}'}) }}
     {%- endif -%}
     {{ return({'materialized': 'table'}) }}
 {% endmacro %}
@@ -110,7 +112,6 @@ scoped as (
     raw_fingerprint per row) against the checked table being built. The model names this
     select's CTE replaced_dates. -#}
 {% macro incremental_staging_replaced_dates(dated_cte, rules_version) %}
-    {%- do require_incremental_staging_columns(this) -%}
     select
         coalesce(input_dates.source_date, staged_dates.source_date) as source_date,
         coalesce(input_dates.input_rows, 0) as input_rows
@@ -174,16 +175,18 @@ scoped as (
 {% endmacro %}
 
 
-{#- A checked table built before incremental staging lacks its bookkeeping columns. -#}
-{% macro require_incremental_staging_columns(relation) %}
-    {%- if execute -%}
-        {%- set present = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+{#- Pre-hook of the incremental staging models: a checked table built before incremental staging
+    lacks its bookkeeping columns. Renders no SQL of its own. -#}
+{% macro require_incremental_staging_columns() %}
+    {%- if execute and is_incremental() -%}
+        {%- set present = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
         {%- for column_name in ['source_date', 'raw_fingerprint', 'staging_rules_version'] -%}
             {%- if column_name not in present -%}
-                {{ exceptions.raise_compiler_error(relation ~ " was built by an earlier version of this project and has no column " ~ column_name ~ ". Rebuild it once with: dbt build --full-refresh --select " ~ model.name ~ "+") }}
+                {{ exceptions.raise_compiler_error(this ~ " was built by an earlier version of this project and has no column " ~ column_name ~ ". Rebuild it once with: dbt build --full-refresh --select " ~ model.name ~ "+") }}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
+    {{ return('') }}
 {% endmacro %}
 
 

@@ -1,25 +1,62 @@
-{#- Resolves one raw input table of the `shop` source.
+{#- The relation a staging model (or test) reads one input table of the `shop` source from:
+    <staging schema>.shop_input__<table>, a view the ingest step (macro ingest_shop_inputs, run
+    at the start of every dbt build / run / test that reads the input) writes over the file or
+    warehouse table, with exactly the columns of the input contract (macro
+    shop_input_contract), all text: an absent optional column is a null, an absent optional
+    table has no rows. Whatever the data, the SQL that reads it is the same.
+
+    Reads no data: it checks the input vars (so that a bad one stops `dbt compile` too) and
+    calls source() so that dbt records the lineage. -#}
+{% macro shop_input_relation(table_name) %}
+    {%- do source('shop', table_name) -%}
+    {%- if execute -%}
+        {%- do validated_shop_input_vars() -%}
+    {%- endif -%}
+    {{ return(shop_input_view('shop_input__' ~ table_name)) }}
+{% endmacro %}
+
+
+{#- A view the ingest step writes in the staging schema (the schema of the staging models). -#}
+{% macro shop_input_view(identifier) %}
+    {{ return(api.Relation.create(
+        database=target.database or none,
+        schema=generate_schema_name('staging', none) | trim,
+        identifier=identifier,
+        type='view')) }}
+{% endmacro %}
+
+
+{#- The vars that say where the input is, checked (they end up inside SQL): raw_schema and
+    raw_database in warehouse mode; raw_data_path and raw_csv_encoding in files mode. -#}
+{% macro validated_shop_input_vars() %}
+    {%- if var('raw_schema') -%}
+        {%- do validated_identifier_var('raw_schema') -%}
+        {%- do validated_identifier_var('raw_database') -%}
+    {%- else -%}
+        {%- do validated_raw_data_path() -%}
+        {%- do validated_raw_csv_encoding() -%}
+    {%- endif -%}
+{% endmacro %}
+
+
+{#- Finds one raw input table of the `shop` source, at run time (the ingest step).
 
     Two input modes (see README, "Input contract"):
     - files (default): var raw_data_path names a directory holding <table>.parquet or <table>.csv;
     - warehouse: var raw_schema (and optionally raw_database) names where the tables already are.
 
     Returns a dict: table_name, exists (bool), sql (what to select from), columns (lower-case names),
-    column_types (lower-case name -> type as the engine reports it), location (for messages) and
+    column_types (lower-case name -> type as the engine reports it), location (for messages),
     problem (why the input counts as absent: "was not found at ...", "... is empty (0 bytes)",
-    "... has no rows"). An input that is present but empty counts as absent, with a log line: an
-    optional table is then left out like a missing one, and the required orders stop the build.
-    The source() call always runs so dbt records the lineage. -#}
-{% macro shop_input(table_name) %}
-    {%- set source_relation = source('shop', table_name) -%}
-    {%- if not execute -%}
-        {{ return({'exists': true, 'sql': source_relation, 'columns': [], 'column_types': {}, 'location': table_name, 'problem': none,
-                   'table_name': table_name}) }}
-    {%- endif -%}
-
+    "... has no rows") and error (a message when the input cannot be read at all: a CSV file
+    that is not valid text in var raw_csv_encoding). An input that is present but empty counts
+    as absent, with a log line: an optional table is then left out like a missing one, and the
+    required orders stop the build. -#}
+{% macro discover_shop_input(table_name) %}
     {%- if var('raw_schema') -%}
-        {%- do validated_identifier_var('raw_schema') -%}
-        {%- do validated_identifier_var('raw_database') -%}
+        {%- set source_node = graph.sources['source.' ~ project_name ~ '.shop.' ~ table_name] -%}
+        {%- set source_relation = api.Relation.create(
+            database=source_node.database, schema=source_node.schema, identifier=source_node.identifier) -%}
         {%- set relation = adapter.get_relation(
             database=source_relation.database,
             schema=source_relation.schema,
@@ -35,8 +72,8 @@
             {{ return(absent_shop_input(table_name, 'at ' ~ relation ~ ' has no rows')) }}
         {%- endif -%}
         {%- do log("input " ~ table_name ~ ": found at " ~ relation, info=true) -%}
-        {{ return({'exists': true, 'sql': relation, 'columns': column_types.keys() | list, 'column_types': column_types,
-                   'location': relation | string, 'problem': none, 'table_name': table_name}) }}
+        {{ return({'exists': true, 'sql': relation | string, 'columns': column_types.keys() | list, 'column_types': column_types,
+                   'location': relation | string, 'problem': none, 'error': none, 'table_name': table_name}) }}
     {%- endif -%}
 
     {%- set directory = validated_raw_data_path() -%}
@@ -53,7 +90,12 @@
             {%- if extension == 'parquet' -%}
                 {%- set reader = "read_parquet(" ~ sql_string_literal(file_path) ~ ")" -%}
             {%- else -%}
-                {%- set reader = shop_csv_reader(table_name, file_path) -%}
+                {%- set encoding_error = shop_csv_encoding_error(table_name, file_path) -%}
+                {%- if encoding_error -%}
+                    {{ return({'exists': true, 'sql': none, 'columns': [], 'column_types': {}, 'location': file_path,
+                               'problem': none, 'error': encoding_error, 'table_name': table_name}) }}
+                {%- endif -%}
+                {%- set reader = shop_csv_reader(file_path) -%}
             {%- endif -%}
             {%- set described = run_query("describe select * from " ~ reader) -%}
             {%- set column_types = {} -%}
@@ -65,7 +107,7 @@
             {%- endif -%}
             {%- do log("input " ~ table_name ~ ": found at " ~ file_path, info=true) -%}
             {{ return({'exists': true, 'sql': reader, 'columns': column_types.keys() | list, 'column_types': column_types,
-                       'location': file_path, 'problem': none, 'table_name': table_name}) }}
+                       'location': file_path, 'problem': none, 'error': none, 'table_name': table_name}) }}
         {%- endif -%}
     {%- endfor -%}
     {{ return(absent_shop_input(table_name, 'was not found at ' ~ directory ~ '/' ~ table_name ~ '.{parquet,csv}')) }}
@@ -73,24 +115,29 @@
 
 
 {#- The reader of one CSV input. Every column is read as text: staging casts each value and
-    rejects the rows whose values do not parse, instead of letting type sniffing guess.
-    The text must be valid in var raw_csv_encoding (default utf-8). DuckDB's reader stops on the
-    first invalid byte with a message about a CSV line; the whole file is checked here first so
-    the build stops with a message that names the input and the way out. -#}
-{% macro shop_csv_reader(table_name, file_path) %}
-    {%- set encoding = validated_raw_csv_encoding() -%}
-    {%- if encoding == 'utf-8' -%}
-        {%- set decoded = run_query("select try(decode(content)) is null from read_blob(" ~ sql_string_literal(file_path) ~ ")") -%}
-        {%- if decoded.columns[0].values()[0] -%}
-            {{ exceptions.raise_compiler_error(
-                "Input " ~ file_path ~ " (" ~ table_name ~ ") is not valid UTF-8 text: it holds bytes that are no UTF-8 character"
-                ~ " (a file saved as Latin-1 / Windows-1252?)" ~ shop_csv_first_invalid_utf8(file_path)
-                ~ ". Save it as UTF-8, or set var raw_csv_encoding"
-                ~ " (one of utf-8, latin-1, utf-16) to the encoding every CSV input is written in.") }}
-        {%- endif -%}
-    {%- endif -%}
+    rejects the rows whose values do not parse, instead of letting type sniffing guess. -#}
+{% macro shop_csv_reader(file_path) %}
     {{ return("read_csv(" ~ sql_string_literal(file_path) ~ ", header = true, all_varchar = true, encoding = "
-              ~ sql_string_literal(encoding) ~ ")") }}
+              ~ sql_string_literal(validated_raw_csv_encoding()) ~ ")") }}
+{% endmacro %}
+
+
+{#- The text of a CSV input must be valid in var raw_csv_encoding (default utf-8). DuckDB's reader
+    stops on the first invalid byte with a message about a CSV line; the whole file is checked
+    first so the build stops with a message that names the input and the way out. Returns that
+    message, or none when the file is valid (or another encoding is set). -#}
+{% macro shop_csv_encoding_error(table_name, file_path) %}
+    {%- if validated_raw_csv_encoding() != 'utf-8' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set decoded = run_query("select try(decode(content)) is null from read_blob(" ~ sql_string_literal(file_path) ~ ")") -%}
+    {%- if not decoded.columns[0].values()[0] -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return("Input " ~ file_path ~ " (" ~ table_name ~ ") is not valid UTF-8 text: it holds bytes that are no UTF-8 character"
+              ~ " (a file saved as Latin-1 / Windows-1252?)" ~ shop_csv_first_invalid_utf8(file_path)
+              ~ ". Save it as UTF-8, or set var raw_csv_encoding"
+              ~ " (one of utf-8, latin-1, utf-16) to the encoding every CSV input is written in.") }}
 {% endmacro %}
 
 
@@ -145,63 +192,63 @@
 {% endmacro %}
 
 
-{#- An absent optional input reads as an empty table: every column is a typed null and the model
-    adds `where 1 = 0`. -#}
+{#- An absent input (missing, or present without rows), with its log line. Staging reads it as
+    a table with the contract's columns and no rows. -#}
 {% macro absent_shop_input(table_name, problem) %}
     {%- if problem.startswith('was not found at ') -%}
         {%- do log("input " ~ table_name ~ ": " ~ problem[4:] ~ "; the features that need it are left out", info=true) -%}
     {%- else -%}
         {%- do log("input " ~ table_name ~ ": the file or table " ~ problem ~ "; treated as absent, the features that need it are left out", info=true) -%}
     {%- endif -%}
-    {{ return({'exists': false, 'sql': '(select 1 as absent_input) as absent_input', 'columns': [], 'column_types': {},
-               'location': problem, 'problem': problem, 'table_name': table_name}) }}
+    {{ return({'exists': false, 'sql': none, 'columns': [], 'column_types': {}, 'location': problem, 'problem': problem,
+               'error': none, 'table_name': table_name}) }}
 {% endmacro %}
 
 
-{#- The raw value of one input column, or a typed null when an optional column is absent.
-    A missing required column, or a column whose type cannot hold what the contract expects,
-    stops the build with a message naming the input, the column, the problem and one value of
-    the column. A column with no values at all (every value null, or NaN in a float column) is
-    compatible with every type: pandas writes an all-null column as Parquet type NULL, an
-    all-missing date as a float column of NaN. It is read as nulls, with a log line.
-    expects: id (text or a whole number), number, timestamp, text (any scalar) or none. -#}
-{% macro shop_column(shop_table, column_name, required=false, data_type=none, expects=none) -%}
-    {%- if not execute -%}
-        {{ adapter.quote(column_name) }}
-    {%- elif column_name in shop_table.columns -%}
-        {%- set found_type = shop_table.column_types[column_name] -%}
-        {%- set problem = shop_column_type_problem(found_type, expects) -%}
-        {%- if problem -%}
-            {%- set example = shop_column_example_value(shop_table, column_name, found_type) -%}
-            {%- if example is none -%}
-                {%- do log("input " ~ shop_table.table_name ~ ": column '" ~ column_name ~ "' of " ~ shop_table.location
-                           ~ " has no values (type " ~ found_type ~ "); read as missing values", info=true) -%}
-                cast(null as {{ data_type or dbt.type_string() }})
-            {%- else -%}
-                {{ exceptions.raise_compiler_error(
-                    "Input " ~ shop_table.location ~ " column '" ~ column_name ~ "' has type " ~ found_type ~ ": " ~ problem
-                    ~ " Example value: " ~ example_for_message(column_name, example) ~ ".") }}
-            {%- endif -%}
-        {%- elif expects == 'id' and modules.re.match('(float|double|real)', found_type | lower) -%}
-            {#- pandas writes integer ids with gaps as floats: 1001.0 is read as the id 1001, so
-                it matches the same id written as an integer or as text in another input. -#}
-            case
-                when {{ adapter.quote(column_name) }} = floor({{ adapter.quote(column_name) }})
-                    and abs({{ adapter.quote(column_name) }}) < 1e15
-                    then cast(cast({{ adapter.quote(column_name) }} as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }})
-                else cast({{ adapter.quote(column_name) }} as {{ dbt.type_string() }})
-            end
-        {%- else -%}
-            {{ adapter.quote(column_name) }}
+{#- How the ingest step reads one column of the contract from a found input (discover_shop_input):
+    {'sql': the expression (text), 'problem': a message that stops the build, or none,
+    'has_no_values': true when the column is there but holds no value}.
+
+    An absent optional column reads as a null. A missing required column, or a column whose type
+    cannot hold what the contract expects, is a problem naming the input, the column, the
+    problem and one value of the column. A column with no values at all (every value null, or
+    NaN in a float column) is compatible with every type: pandas writes an all-null column as
+    Parquet type NULL, an all-missing date as a float column of NaN. It is read as nulls, with a
+    log line. expects: id (text or a whole number), number, timestamp, text (any scalar). -#}
+{% macro shop_column(shop_table, column) %}
+    {%- set column_name = column.name -%}
+    {%- set quoted = adapter.quote(column_name) -%}
+    {%- set missing = 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
+    {%- if column_name not in shop_table.columns -%}
+        {%- if column.is_required -%}
+            {{ return({'sql': missing, 'has_no_values': false, 'problem':
+                "Input " ~ shop_table.location ~ " has no column '" ~ column_name ~ "', which the input contract requires. Columns found: "
+                ~ (shop_table.columns | join(', '))}) }}
         {%- endif -%}
-    {%- elif required and shop_table.exists -%}
-        {{ exceptions.raise_compiler_error(
-            "Input " ~ shop_table.location ~ " has no column '" ~ column_name ~ "', which the input contract requires. Columns found: "
-            ~ (shop_table.columns | join(', '))) }}
-    {%- else -%}
-        cast(null as {{ data_type or dbt.type_string() }})
+        {{ return({'sql': missing, 'has_no_values': false, 'problem': none}) }}
     {%- endif -%}
-{%- endmacro %}
+    {%- set found_type = shop_table.column_types[column_name] -%}
+    {%- set type_problem = shop_column_type_problem(found_type, column.expects) -%}
+    {%- if type_problem -%}
+        {%- set example = shop_column_example_value(shop_table, column_name, found_type) -%}
+        {%- if example is none -%}
+            {%- do log("input " ~ shop_table.table_name ~ ": column '" ~ column_name ~ "' of " ~ shop_table.location
+                       ~ " has no values (type " ~ found_type ~ "); read as missing values", info=true) -%}
+            {{ return({'sql': missing, 'has_no_values': true, 'problem': none}) }}
+        {%- endif -%}
+        {{ return({'sql': missing, 'has_no_values': false, 'problem':
+            "Input " ~ shop_table.location ~ " column '" ~ column_name ~ "' has type " ~ found_type ~ ": " ~ type_problem
+            ~ " Example value: " ~ example_for_message(column_name, example) ~ "."}) }}
+    {%- endif -%}
+    {%- if column.expects == 'id' and modules.re.match('(float|double|real)', found_type | lower) -%}
+        {#- pandas writes integer ids with gaps as floats: 1001.0 is read as the id 1001, so it
+            matches the same id written as an integer or as text in another input. -#}
+        {{ return({'sql': "case when " ~ quoted ~ " = floor(" ~ quoted ~ ") and abs(" ~ quoted ~ ") < 1e15"
+            ~ " then cast(cast(" ~ quoted ~ " as " ~ dbt.type_bigint() ~ ") as " ~ dbt.type_string() ~ ")"
+            ~ " else cast(" ~ quoted ~ " as " ~ dbt.type_string() ~ ") end", 'has_no_values': false, 'problem': none}) }}
+    {%- endif -%}
+    {{ return({'sql': "cast(" ~ quoted ~ " as " ~ dbt.type_string() ~ ")", 'has_no_values': false, 'problem': none}) }}
+{% endmacro %}
 
 
 {#- One value of an input column, as text (at most 60 characters), for messages; none when the

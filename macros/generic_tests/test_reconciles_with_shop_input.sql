@@ -1,15 +1,15 @@
-{#- Row reconciliation for a staging model: every row of the raw input is either staged (in the
-    model) or rejected (in rejected_model), never lost and never duplicated. Fails with one row
-    giving the three counts. -#}
+{#- Row reconciliation for a staging model: every row of the raw input (as the ingest step
+    reads it, macro shop_input_relation) is either staged (in the model) or rejected (in
+    rejected_model), never lost and never duplicated. Fails with one row giving the three
+    counts. -#}
 {% test reconciles_with_shop_input(model, table_name, rejected_model) %}
-{%- set raw_input = shop_input(table_name) -%}
+{%- set raw_input = shop_input_relation(table_name) -%}
 
 with
 
 input_rows as (
 
-    select count(*) as row_count from {{ raw_input.sql }}
-    {% if not raw_input.exists %}where 1 = 0{% endif %}
+    select count(*) as row_count from {{ raw_input }}
 
 ),
 

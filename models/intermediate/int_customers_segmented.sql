@@ -6,9 +6,12 @@
     dimension is (indicator - center) / scale; exactly as customer_segmentation.preprocessing
     does it.
 
-    The list of model dimensions is read from segment_model_scaling when the model is compiled
-    (its upstream Python model has already run by then); the scaling parameters and centroids
-    themselves are joined at run time. Ties go to the lower segment id. -#}
+    The SQL is generated from the settings (macro segment_scoring_features), not from the stored
+    model: one slot per dimension the settings can give the model. The stored model's scaling
+    parameters and centroids are joined at run time, each dimension into its slot (macro
+    segment_scoring_slots); a slot the model does not use (a dropped feature, a category slot
+    left over) has centre 0, scale 1, clip 0 and centroid 0, so it is 0 for every customer and
+    every segment and adds nothing to the distance. Ties go to the lower segment id. -#}
 {%- if var('segmentation_algorithm') == 'rfm_grid' %}
 {#- rfm_grid: the customer's label in the classic RFM grid at as_of_date (int_customers_rfm_scored;
     segment_model_fit_rfm_grid). There is no centre, so no distance. #}
@@ -49,20 +52,7 @@ final as (
 
 select * from final
 {%- else %}
-{%- set dimensions = [] -%}
-{%- if execute -%}
-    {%- set scaling_relation = load_relation(ref('segment_model_scaling')) -%}
-    {%- if scaling_relation is not none -%}
-        {%- set scaling_rows = run_query(
-            "select feature, source_column, category_value, transform from "
-            ~ ref('segment_model_scaling') ~ " order by position") -%}
-        {%- for row in scaling_rows.rows -%}
-            {%- do dimensions.append({
-                'feature': row[0], 'source_column': row[1],
-                'category_value': row[2], 'transform': row[3]}) -%}
-        {%- endfor -%}
-    {%- endif -%}
-{%- endif -%}
+{%- set scoring = segment_scoring_features() -%}
 
 with
 
@@ -90,19 +80,32 @@ segments as (
 
 ),
 
-{#- One row holding every dimension's parameters, so the per-customer expression is a plain
-    column expression (no per-feature join over all customers). -#}
+dimension_slots as (
+
+    {{ segment_scoring_slots('scaling') }}
+
+),
+
+{#- One row holding every slot's parameters, so the per-customer expression is a plain column
+    expression (no per-feature join over all customers). #}
 scaling_wide as (
 
     select
         count(*) as dimensions
-        {%- for dimension in dimensions %},
-        max(case when position = {{ loop.index }} then clip_limit end) as clip_{{ loop.index }},
-        max(case when position = {{ loop.index }} then fill_value end) as fill_{{ loop.index }},
-        max(case when position = {{ loop.index }} then center end) as center_{{ loop.index }},
-        max(case when position = {{ loop.index }} then scale end) as scale_{{ loop.index }}
+        {%- for feature in scoring.numeric %},
+        coalesce(max(case when slot = {{ feature.slot }} then clip_limit end), 0) as clip_{{ feature.slot }},
+        coalesce(max(case when slot = {{ feature.slot }} then fill_value end), 0) as fill_{{ feature.slot }},
+        coalesce(max(case when slot = {{ feature.slot }} then center end), 0) as center_{{ feature.slot }},
+        coalesce(max(case when slot = {{ feature.slot }} then scale end), 1) as scale_{{ feature.slot }}
         {%- endfor %}
-    from scaling
+        {%- for feature in scoring.categorical %}
+        {%- for slot in range(feature.first_slot, feature.first_slot + scoring.categories_per_feature) %},
+        max(case when slot = {{ slot }} then category_value end) as category_{{ slot }},
+        coalesce(max(case when slot = {{ slot }} then center end), 0) as center_{{ slot }},
+        coalesce(max(case when slot = {{ slot }} then scale end), 1) as scale_{{ slot }}
+        {%- endfor %}
+        {%- endfor %}
+    from dimension_slots
 
 ),
 
@@ -113,12 +116,14 @@ centroids_wide as (
     select
         segments.model_id,
         segments.segment_id
-        {%- for dimension in dimensions %},
-        max(case when centroids.position = {{ loop.index }} then centroids.centroid_value end) as centroid_{{ loop.index }}
+        {%- for slot in range(1, scoring.slots + 1) %},
+        coalesce(max(case when dimension_slots.slot = {{ slot }} then centroids.centroid_value end), 0) as centroid_{{ slot }}
         {%- endfor %}
     from segments
     left join centroids
         on segments.segment_id = centroids.segment_id
+    left join dimension_slots
+        on centroids.position = dimension_slots.position
     group by segments.model_id, segments.segment_id
 
 ),
@@ -127,26 +132,27 @@ scaled as (
 
     select
         features.customer_id
-        {%- for dimension in dimensions %},
-        {%- if dimension.transform == 'one_hot' %}
+        {%- for feature in scoring.numeric %},
+        {%- set filled = "coalesce(cast(features." ~ adapter.quote(feature.name) ~ " as " ~ type_double() ~ "), scaling_wide.fill_" ~ feature.slot ~ ")" %}
+        least(greatest(
+            (
+                {% if feature.transform == 'log1p' %}ln(1 + greatest({{ filled }}, 0)){% else %}{{ filled }}{% endif %}
+                - scaling_wide.center_{{ feature.slot }}
+            ) / scaling_wide.scale_{{ feature.slot }},
+            -scaling_wide.clip_{{ feature.slot }}), scaling_wide.clip_{{ feature.slot }}) as dimension_{{ feature.slot }}
+        {%- endfor %}
+        {%- for feature in scoring.categorical %}
+        {%- for slot in range(feature.first_slot, feature.first_slot + scoring.categories_per_feature) %},
         (
             case
-                when coalesce(cast(features.{{ adapter.quote(dimension.source_column) }} as {{ dbt.type_string() }}), 'unknown')
-                    = {{ sql_string_literal(dimension.category_value) }}
+                when coalesce(cast(features.{{ adapter.quote(feature.name) }} as {{ dbt.type_string() }}), 'unknown')
+                    = scaling_wide.category_{{ slot }}
                     then 1.0
                 else 0.0
             end
-            - scaling_wide.center_{{ loop.index }}
-        ) / scaling_wide.scale_{{ loop.index }} as dimension_{{ loop.index }}
-        {%- else %}
-        {%- set filled = "coalesce(cast(features." ~ adapter.quote(dimension.source_column) ~ " as " ~ type_double() ~ "), scaling_wide.fill_" ~ loop.index ~ ")" %}
-        least(greatest(
-            (
-                {% if dimension.transform == 'log1p' %}ln(1 + greatest({{ filled }}, 0)){% else %}{{ filled }}{% endif %}
-                - scaling_wide.center_{{ loop.index }}
-            ) / scaling_wide.scale_{{ loop.index }},
-            -scaling_wide.clip_{{ loop.index }}), scaling_wide.clip_{{ loop.index }}) as dimension_{{ loop.index }}
-        {%- endif %}
+            - scaling_wide.center_{{ slot }}
+        ) / scaling_wide.scale_{{ slot }} as dimension_{{ slot }}
+        {%- endfor %}
         {%- endfor %}
     from features
     cross join scaling_wide
@@ -161,9 +167,9 @@ distances as (
         centroids_wide.segment_id,
         sqrt(
             0
-            {%- for dimension in dimensions %}
-            + (scaled.dimension_{{ loop.index }} - centroids_wide.centroid_{{ loop.index }})
-            * (scaled.dimension_{{ loop.index }} - centroids_wide.centroid_{{ loop.index }})
+            {%- for slot in range(1, scoring.slots + 1) %}
+            + (scaled.dimension_{{ slot }} - centroids_wide.centroid_{{ slot }})
+            * (scaled.dimension_{{ slot }} - centroids_wide.centroid_{{ slot }})
             {%- endfor %}
         ) as distance_to_centroid
     from scaled

@@ -6,7 +6,7 @@
     that is no number of that size (unparseable_customer_attribute) or a categorical one holds
     an e-mail address (personal_data_in_customer_attribute); rejected_attribute names the first
     such attribute. -#}
-{%- set customers_input = shop_input('customers') -%}
+{%- set customers_input = shop_input_relation('customers') -%}
 {%- set attributes = customer_attributes() -%}
 {%- set raw_columns = ['raw_customer_id', 'raw_signup_at', 'raw_birth_date', 'raw_gender', 'raw_country', 'raw_city', 'raw_acquisition_channel', 'raw_email', 'raw_full_name'] -%}
 {%- for attribute in attributes -%}
@@ -18,22 +18,19 @@ with
 source_rows as (
 
     select
-        cast({{ shop_column(customers_input, 'customer_id', required=true, expects='id') }} as {{ dbt.type_string() }})
-            as raw_customer_id,
-        cast({{ shop_column(customers_input, 'signup_at', expects='timestamp') }} as {{ dbt.type_string() }}) as raw_signup_at,
-        cast({{ shop_column(customers_input, 'birth_date', expects='timestamp') }} as {{ dbt.type_string() }}) as raw_birth_date,
-        cast({{ shop_column(customers_input, 'gender', expects='text') }} as {{ dbt.type_string() }}) as raw_gender,
-        cast({{ shop_column(customers_input, 'country', expects='text') }} as {{ dbt.type_string() }}) as raw_country,
-        cast({{ shop_column(customers_input, 'city', expects='text') }} as {{ dbt.type_string() }}) as raw_city,
-        cast({{ shop_column(customers_input, 'acquisition_channel', expects='text') }} as {{ dbt.type_string() }})
-            as raw_acquisition_channel,
-        cast({{ shop_column(customers_input, 'email', expects='text') }} as {{ dbt.type_string() }}) as raw_email,
+        customer_id as raw_customer_id,
+        signup_at as raw_signup_at,
+        birth_date as raw_birth_date,
+        gender as raw_gender,
+        country as raw_country,
+        city as raw_city,
+        acquisition_channel as raw_acquisition_channel,
+        email as raw_email,
         {%- for attribute in attributes %}
-        cast({{ shop_column(customers_input, attribute.name, expects='number' if attribute.type == 'numeric' else 'text') }}
-            as {{ dbt.type_string() }}) as {{ adapter.quote('raw_' ~ attribute.name) }},
+        {{ adapter.quote(attribute.name) }} as {{ adapter.quote('raw_' ~ attribute.name) }},
         {%- endfor %}
-        cast({{ shop_column(customers_input, 'full_name', expects='text') }} as {{ dbt.type_string() }}) as raw_full_name
-    from {{ customers_input.sql }}
+        full_name as raw_full_name
+    from {{ customers_input }}
 
 ),
 
@@ -179,4 +176,3 @@ checked as (
 )
 
 select * from checked
-{% if not customers_input.exists %}where 1 = 0{% endif %}

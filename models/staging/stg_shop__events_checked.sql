@@ -1,7 +1,7 @@
 {#- Every raw browsing event, typed, with the reason it is rejected (null when kept).
     Anonymous events (no customer_id) cannot describe a customer and are rejected with a reason. -#}
 {{ config(**incremental_staging_config()) }}
-{%- set events_input = shop_input('events') -%}
+{%- set events_input = shop_input_relation('events') -%}
 {#- One event lasting longer than a day is a tab left open or a broken timer (NaN and infinity
     compare above any number on DuckDB, Spark and Postgres, so they land here too). -#}
 {%- set max_event_duration_seconds = 86400 -%}
@@ -16,18 +16,13 @@ with
 source_rows as (
 
     select
-        cast({{ shop_column(events_input, 'customer_id', required=true, expects='id') }} as {{ dbt.type_string() }})
-            as raw_customer_id,
-        cast({{ shop_column(events_input, 'session_id', required=true, expects='id') }} as {{ dbt.type_string() }})
-            as raw_session_id,
-        cast({{ shop_column(events_input, 'event_at', required=true, expects='timestamp') }} as {{ dbt.type_string() }})
-            as raw_event_at,
-        cast({{ shop_column(events_input, 'event_type', required=true, expects='text') }} as {{ dbt.type_string() }})
-            as raw_event_type,
-        cast({{ shop_column(events_input, 'product_id', expects='id') }} as {{ dbt.type_string() }}) as raw_product_id,
-        cast({{ shop_column(events_input, 'duration_seconds', expects='number') }} as {{ dbt.type_string() }})
-            as raw_duration_seconds
-    from {{ events_input.sql }}
+        customer_id as raw_customer_id,
+        session_id as raw_session_id,
+        event_at as raw_event_at,
+        event_type as raw_event_type,
+        product_id as raw_product_id,
+        duration_seconds as raw_duration_seconds
+    from {{ events_input }}
 
 ),
 
@@ -168,7 +163,6 @@ checked as (
         {{ rules_version }} as staging_rules_version{% if is_incremental() %},
         replace_scope{% endif %}
     from judged
-    {% if not events_input.exists %}where 1 = 0{% endif %}
 
 )
 

@@ -7,7 +7,7 @@
     The discount may not exceed what the line is worth before it (quantity x unit price), unless
     var unit_price_after_discount says the unit price is what was paid: every downstream share of
     spend (discount share, category shares) assumes that no line is worth less than nothing. -#}
-{%- set order_items_input = shop_input('order_items') -%}
+{%- set order_items_input = shop_input_relation('order_items') -%}
 {%- set max_order_amount = validated_number_var('max_order_amount', minimum=1) -%}
 {#- With the unit price after the discount, the line was worth quantity x unit price + discount:
     the discount can never exceed that. -#}
@@ -20,17 +20,12 @@ with
 source_rows as (
 
     select
-        cast({{ shop_column(order_items_input, 'order_id', required=true, expects='id') }} as {{ dbt.type_string() }})
-            as raw_order_id,
-        cast({{ shop_column(order_items_input, 'product_id', required=true, expects='id') }} as {{ dbt.type_string() }})
-            as raw_product_id,
-        cast({{ shop_column(order_items_input, 'quantity', required=true, expects='number') }} as {{ dbt.type_string() }})
-            as raw_quantity,
-        cast({{ shop_column(order_items_input, 'unit_price', required=true, expects='number') }} as {{ dbt.type_string() }})
-            as raw_unit_price,
-        cast({{ shop_column(order_items_input, 'discount_amount', expects='number') }} as {{ dbt.type_string() }})
-            as raw_discount_amount
-    from {{ order_items_input.sql }}
+        order_id as raw_order_id,
+        product_id as raw_product_id,
+        quantity as raw_quantity,
+        unit_price as raw_unit_price,
+        discount_amount as raw_discount_amount
+    from {{ order_items_input }}
 
 ),
 
@@ -152,4 +147,3 @@ checked as (
 )
 
 select * from checked
-{% if not order_items_input.exists %}where 1 = 0{% endif %}

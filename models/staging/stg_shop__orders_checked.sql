@@ -3,42 +3,43 @@
     account for every input row. Orders are the one required input: absent or empty, they stop
     the build. -#}
 {{ config(**incremental_staging_config()) }}
-{%- set orders_input = shop_input('orders') -%}
-{%- if execute and not orders_input.exists -%}
-    {{ exceptions.raise_compiler_error("The required input 'orders' " ~ orders_input.problem ~ ". Point var raw_data_path (files) or raw_schema (warehouse tables) at your data; at least one order row is needed.") }}
-{%- endif -%}
+{%- set orders_input = shop_input_relation('orders') -%}
 {%- set max_order_amount = validated_number_var('max_order_amount', minimum=1) -%}
 {#- null earliest_order_date: no lower bound. -#}
 {%- set earliest_order_date = date_var_literal('earliest_order_date') or "cast('0001-01-01' as date)" -%}
 {%- set raw_columns = ['raw_order_id', 'raw_customer_id', 'raw_ordered_at', 'raw_amount', 'raw_status'] -%}
-{#- The rules' settings, the status map seed included: a date staged under other settings is
-    staged again. -#}
-{%- set status_spellings = [] -%}
-{#- Absent only when a linter compiles the model without a warehouse; dbt builds the seed first. -#}
-{%- if execute and load_relation(ref('order_status_map')) is not none -%}
-    {%- set status_map_rows = run_query("select status_spelling, status from " ~ ref('order_status_map') ~ " order by 1, 2") -%}
-    {%- for row in status_map_rows.rows -%}
-        {%- do status_spellings.append(row[0] ~ '=' ~ row[1]) -%}
-    {%- endfor -%}
-{%- endif -%}
-{#- rules revision 2: ids shaped like e-mail addresses are refused (personal_data_in_*). -#}
-{%- set rules_version = "'" ~ local_md5(['rules 2', max_order_amount, earliest_order_date, status_spellings | join(',')] | join('|')) ~ "'" -%}
+{#- The version of the rules' settings (a date staged under other settings is staged again): the
+    vars, and the status map seed as the run reads it. rules revision 2: ids shaped like e-mail
+    addresses are refused (personal_data_in_*). -#}
+{%- set rules_settings = sql_string_literal(['rules 2', max_order_amount, earliest_order_date, ''] | join('|')) -%}
+{%- set rules_version = '(select staging_rules.rules_version from staging_rules)' -%}
 
 with
+
+status_map as (
+
+    select * from {{ ref('order_status_map') }}
+
+),
+
+staging_rules as (
+
+    select
+        {{ dbt.hash(rules_settings ~ " || coalesce(" ~ dbt.listagg("status_spelling || '=' || status", "','", "order by status_spelling, status") ~ ", '')") }}
+            as rules_version
+    from status_map
+
+),
 
 source_rows as (
 
     select
-        cast({{ shop_column(orders_input, 'order_id', required=true, expects='id') }} as {{ dbt.type_string() }})
-            as raw_order_id,
-        cast({{ shop_column(orders_input, 'customer_id', required=true, expects='id') }} as {{ dbt.type_string() }})
-            as raw_customer_id,
-        cast({{ shop_column(orders_input, 'ordered_at', required=true, expects='timestamp') }} as {{ dbt.type_string() }})
-            as raw_ordered_at,
-        cast({{ shop_column(orders_input, 'amount', required=true, expects='number') }} as {{ dbt.type_string() }})
-            as raw_amount,
-        cast({{ shop_column(orders_input, 'status', expects='text') }} as {{ dbt.type_string() }}) as raw_status
-    from {{ orders_input.sql }}
+        order_id as raw_order_id,
+        customer_id as raw_customer_id,
+        ordered_at as raw_ordered_at,
+        amount as raw_amount,
+        status as raw_status
+    from {{ orders_input }}
 
 ),
 
@@ -65,12 +66,6 @@ filed as (
 -- Which version of an order is kept depends on all its versions: an incremental run stages the
 -- other versions of an order found on a re-staged date too.
 {{ incremental_staging_scoped_ctes('filed', rules_version, version_column='order_id') }}
-
-status_map as (
-
-    select * from {{ ref('order_status_map') }}
-
-),
 
 typed as (
 
@@ -265,7 +260,6 @@ checked as (
         {{ rules_version }} as staging_rules_version{% if is_incremental() %},
         replace_scope{% endif %}
     from numbered
-    {% if not orders_input.exists %}where 1 = 0{% endif %}
 
 )
 

@@ -1,17 +1,16 @@
 {#- Every raw product row, typed, with the reason it is rejected (null when kept). -#}
-{%- set products_input = shop_input('products') -%}
+{%- set products_input = shop_input_relation('products') -%}
 
 with
 
 source_rows as (
 
     select
-        cast({{ shop_column(products_input, 'product_id', required=true, expects='id') }} as {{ dbt.type_string() }})
-            as raw_product_id,
-        cast({{ shop_column(products_input, 'category', expects='text') }} as {{ dbt.type_string() }}) as raw_category,
-        cast({{ shop_column(products_input, 'brand', expects='text') }} as {{ dbt.type_string() }}) as raw_brand,
-        cast({{ shop_column(products_input, 'list_price', expects='number') }} as {{ dbt.type_string() }}) as raw_list_price
-    from {{ products_input.sql }}
+        product_id as raw_product_id,
+        category as raw_category,
+        brand as raw_brand,
+        list_price as raw_list_price
+    from {{ products_input }}
 
 ),
 
@@ -86,4 +85,3 @@ checked as (
 )
 
 select * from checked
-{% if not products_input.exists %}where 1 = 0{% endif %}

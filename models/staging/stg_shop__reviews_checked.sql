@@ -1,20 +1,17 @@
 {#- Every raw review, typed, with the reason it is rejected (null when kept). -#}
-{%- set reviews_input = shop_input('reviews') -%}
+{%- set reviews_input = shop_input_relation('reviews') -%}
 
 with
 
 source_rows as (
 
     select
-        cast({{ shop_column(reviews_input, 'customer_id', required=true, expects='id') }} as {{ dbt.type_string() }})
-            as raw_customer_id,
-        cast({{ shop_column(reviews_input, 'product_id', expects='id') }} as {{ dbt.type_string() }}) as raw_product_id,
-        cast({{ shop_column(reviews_input, 'rating', required=true, expects='number') }} as {{ dbt.type_string() }})
-            as raw_rating,
-        cast({{ shop_column(reviews_input, 'review_text', expects='text') }} as {{ dbt.type_string() }}) as raw_review_text,
-        cast({{ shop_column(reviews_input, 'reviewed_at', required=true, expects='timestamp') }} as {{ dbt.type_string() }})
-            as raw_reviewed_at
-    from {{ reviews_input.sql }}
+        customer_id as raw_customer_id,
+        product_id as raw_product_id,
+        rating as raw_rating,
+        review_text as raw_review_text,
+        reviewed_at as raw_reviewed_at
+    from {{ reviews_input }}
 
 ),
 
@@ -76,4 +73,3 @@ checked as (
 )
 
 select * from checked
-{% if not reviews_input.exists %}where 1 = 0{% endif %}

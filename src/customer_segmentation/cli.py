@@ -7,12 +7,13 @@
 - backfill: build the pipeline for a list of past dates (monthly or weekly), oldest first, so
   that segment history, migration and monitoring cover them; one progress line per date.
 - report: write the self-contained HTML segment report (see customer_segmentation.report).
-- demo-data: write a demo shop of any size (see customer_segmentation.demo_data).
+- demo-data: write a demo shop of any size (see demo/shop.py; a tool beside the package).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
@@ -21,8 +22,13 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from customer_segmentation.progress import LogFollower
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_WAREHOUSE = "warehouse/customer_segmentation.duckdb"
 DEFAULT_DEMO_DIR = "data/demo"
@@ -78,10 +84,23 @@ def run_dbt(arguments: list[str]) -> None:
     _step(f"dbt {arguments[0]} finished in {time.perf_counter() - started:.1f} s")
 
 
+def demo_shop() -> ModuleType:
+    """The demo shop generator, demo/shop.py of the project directory (the working directory of
+    every command here, as for dbt). It sits beside the package, outside it: only the demo
+    commands load it."""
+    project = Path.cwd()
+    if not (project / "demo" / "shop.py").is_file():
+        raise SystemExit(
+            f"no demo/shop.py in {project}: run the demo commands from the project directory"
+        )
+    if str(project) not in sys.path:
+        sys.path.insert(0, str(project))
+    return importlib.import_module("demo.shop")
+
+
 def ensure_demo_data(directory: Path, customers: int, seed: int) -> None:
     """Write the demo shop unless the same one is already there."""
-    from customer_segmentation.demo_data import generate_shop
-
+    generate_shop = demo_shop().generate_shop
     parameters = {"customers": customers, "seed": seed}
     marker = directory / DEMO_MARKER
     if marker.exists() and json.loads(marker.read_text()) == parameters:
@@ -174,8 +193,29 @@ def backfill(dates: list[date], variables: dict, extra_arguments: list[str]) -> 
     print_summary(database)
 
 
+def read_inputs(connection) -> pd.DataFrame | None:
+    """What the last build's ingest step found, one row per input table (staging.shop_inputs):
+    input, found (where, or why it counts as absent), columns without values. None for a
+    warehouse built before the ingest step wrote it."""
+    found = connection.sql(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'staging' and table_name = 'shop_inputs'"
+    ).fetchall()
+    if not found[0][0]:
+        return None
+    return connection.sql(
+        """
+        select
+            table_name as input,
+            case when is_found then location else problem end as found,
+            coalesce(columns_without_values, '') as columns_without_values
+        from staging.shop_inputs
+        """
+    ).df()
+
+
 def print_summary(database: Path) -> None:
-    """Print the model, the segments and the rejected rows of a built warehouse."""
+    """Print the model, the segments, the inputs read and the rejected rows of a built warehouse."""
     import duckdb
 
     if not database.exists():
@@ -209,6 +249,7 @@ def print_summary(database: Path) -> None:
             order by 1, 3 desc
             """
         ).df()
+        inputs = read_inputs(connection)
     import pandas as pd
 
     with pd.option_context("display.width", 200, "display.max_colwidth", 60):
@@ -216,6 +257,9 @@ def print_summary(database: Path) -> None:
         print(metrics.to_string(index=False))
         print("\nSegments (marts.segment_summary)")
         print(summary.to_string(index=False))
+        if inputs is not None:
+            print("\nInputs (staging.shop_inputs)")
+            print(inputs.to_string(index=False))
         print("\nRejected input rows (staging.*_rejected)")
         print(rejected.to_string(index=False) if len(rejected) else "none")
     print(
@@ -233,9 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # These two hand all their arguments to their own parsers.
     if argv and argv[0] == "demo-data":
-        from customer_segmentation.demo_data import main as demo_data_main
-
-        return demo_data_main(argv[1:])
+        return demo_shop().main(argv[1:])
     if argv and argv[0] == "report":
         from customer_segmentation.report import main as report_main
 

@@ -82,7 +82,7 @@ DEMO_SEED = 11
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory) -> Path:
     """A demo shop of DEMO_CUSTOMERS customers, written once per test session."""
-    from customer_segmentation.demo_data import generate_shop
+    from demo.shop import generate_shop
 
     directory = tmp_path_factory.mktemp("demo_shop")
     generate_shop(directory, n_customers=DEMO_CUSTOMERS, seed=DEMO_SEED)
@@ -110,3 +110,22 @@ def planted_personas(data_dir: Path) -> pd.DataFrame:
     labels = pd.read_parquet(data_dir / "_labels" / "planted_personas.parquet")
     labels["customer_id"] = labels["customer_id"].astype(str)
     return labels
+
+
+def assert_sql_fit_run_records(run: DbtRun, model_id: str, as_of_date) -> None:
+    """A model fitted in SQL (kmeans_sql, rfm_grid) records, as the scikit-learn fitters do, the
+    run's decision (a refit, with its reason) and the drift reference of the run's customers."""
+    decision = run.query(
+        "select * from ml.segment_model_decisions "
+        f"where as_of_date = '{pd.Timestamp(as_of_date).date()}'"
+    )
+    assert decision["model_id"].tolist() == [model_id]
+    assert decision["decision"].iloc[0] == "refit"
+    assert decision["decision_reason"].iloc[0]
+    reference = run.query(
+        f"select * from ml.segment_model_drift_reference where model_id = '{model_id}'"
+    )
+    customers = run.query("select count(*) as n from intermediate.int_customer_features")
+    assert not reference.empty
+    per_feature = reference.groupby("feature")["reference_customers"].sum()
+    assert (per_feature == customers["n"].iloc[0]).all()

@@ -46,8 +46,8 @@ from dbt_worker import WAREHOUSE_FILE, DbtResult, DbtWorker
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from customer_segmentation.demo_data import generate_shop
 from customer_segmentation.report import write_report
+from demo.shop import generate_shop
 
 pytestmark = pytest.mark.dbt
 

@@ -1,4 +1,4 @@
-"""Tests for the synthetic shop generator (customer_segmentation.demo_data)."""
+"""Tests for the synthetic shop generator (demo/shop.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import StandardScaler
 
-from customer_segmentation.demo_data import generate_shop, main
 from customer_segmentation.reviews import ReviewTextSettings, score_reviews
+from demo.shop import generate_shop, main
 
 END_DATE = date(2026, 6, 30)
 CUTOFF = pd.Timestamp(END_DATE) + pd.Timedelta(days=1)

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import copy_warehouse, planted_personas, run_dbt
+from conftest import assert_sql_fit_run_records, copy_warehouse, planted_personas, run_dbt
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
@@ -154,6 +154,8 @@ def test_kmeans_sql_feeds_every_ml_table_and_mart(kmeans_sql_build, demo_data):
     )
     registry = run.query("select algorithm, is_current from marts.segment_models")
     assert registry[registry["is_current"]]["algorithm"].tolist() == ["kmeans_sql"]
+    as_of_date = run.query("select as_of_date from intermediate.int_as_of_date").iloc[0, 0]
+    assert_sql_fit_run_records(run, current["model_id"], as_of_date)
 
     # One start and no k search: weaker than the Python kmeans, still finds the personas.
     joined = run.query("select customer_id, segment_id from marts.customer_segments").merge(

@@ -10,6 +10,7 @@ import pytest
 from conftest import DEMO_CUSTOMERS, planted_personas, run_dbt
 from sklearn.metrics import adjusted_rand_score
 
+from customer_segmentation.cli import print_summary
 from customer_segmentation.clustering import assign_to_nearest
 from customer_segmentation.preprocessing import apply_scaling
 from customer_segmentation.report import read_sections, write_report
@@ -163,6 +164,14 @@ def test_rebuilding_the_same_data_gives_identical_segments(demo_build, demo_data
     pd.testing.assert_frame_equal(demo_build.query(query), rebuilt.query(query))
     summary = "select * from marts.segment_summary order by segment_id"
     pd.testing.assert_frame_equal(demo_build.query(summary), rebuilt.query(summary))
+
+
+def test_the_summary_says_which_inputs_the_build_read(demo_build, demo_data, capsys):
+    print_summary(demo_build.database)
+    printed = capsys.readouterr().out
+    inputs = printed.split("Inputs (staging.shop_inputs)", 1)[1].split("Rejected input rows")[0]
+    for table in ["orders", "customers", "order_items", "products", "events", "reviews"]:
+        assert re.search(rf"{table}\s+{re.escape(str(demo_data))}/{table}\.parquet", inputs)
 
 
 def test_docs_generate_describes_every_model(demo_build, demo_data, tmp_path):

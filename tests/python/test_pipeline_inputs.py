@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from conftest import run_dbt
 
-from customer_segmentation.demo_data import generate_shop
+from demo.shop import generate_shop
 
 pytestmark = pytest.mark.dbt
 
@@ -29,6 +29,26 @@ def test_orders_only_as_csv_builds_and_leaves_out_the_missing_features(small_sho
 
     assert "input events: not found" in run.output
     assert "input orders: found at" in run.output
+    # What the ingest step found, in the warehouse (staging.shop_inputs).
+    inputs = run.query("select * from staging.shop_inputs").set_index("table_name")
+    assert set(inputs.index) == {
+        "orders",
+        "customers",
+        "order_items",
+        "products",
+        "events",
+        "reviews",
+    }
+    orders = inputs.loc["orders"]
+    assert orders["is_required"] and orders["is_found"] and pd.isna(orders["problem"])
+    assert orders["location"] == f"{raw}/orders.csv"
+    assert orders["found_columns"] == "order_id, customer_id, ordered_at, amount"
+    events = inputs.loc["events"]
+    assert not events["is_found"]
+    assert events["problem"] == f"was not found at {raw}/events.{{parquet,csv}}"
+    # Staging reads a view with every column of the contract: the missing status is null.
+    statuses = run.query("select distinct status from staging.shop_input__orders")["status"]
+    assert statuses.isna().all()
     dropped = run.query(
         "select feature, text_value from ml.segment_model_fit where record_type = 'dropped_feature'"
     )

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from conftest import run_dbt
 
-from customer_segmentation.demo_data import generate_shop
+from demo.shop import generate_shop
 
 pytestmark = pytest.mark.dbt
 

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import REPO_ROOT
 
-from customer_segmentation.demo_data import generate_shop
+from demo.shop import generate_shop
 
 pytestmark = pytest.mark.dbt
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO_ROOT, copy_warehouse, run_dbt
+from conftest import REPO_ROOT, assert_sql_fit_run_records, copy_warehouse, run_dbt
 
 pytestmark = pytest.mark.dbt
 
@@ -179,6 +179,10 @@ def test_the_rfm_grid_as_the_segmentation_fills_the_same_marts(demo_build, demo_
     rules = run.query("select * from marts.segment_explanations")
     assert set(rules["segment_id"]) == set(segments["segment_id"])
     assert (rules["rule_precision"] == 1).all()
+
+    # Like every fitter, the grid stores this run's decision and the drift reference that the
+    # next run's monitoring measures against.
+    assert_sql_fit_run_records(run, model["model_id"], as_of_date)
 
     # The grid judged in SQL (this model) and in Python (the kmeans model, same hold-out).
     validation = run.query("select * from marts.segment_validation")

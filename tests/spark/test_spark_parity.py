@@ -110,7 +110,7 @@ def _dbt(arguments: list[str], environment: dict[str, str], work_dir: Path) -> t
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory) -> Path:
-    from customer_segmentation.demo_data import generate_shop
+    from demo.shop import generate_shop
 
     directory = tmp_path_factory.mktemp("spark_parity_shop")
     generate_shop(directory, n_customers=CUSTOMERS, seed=SEED)

@@ -431,49 +431,11 @@ feature_selection_records as (
 
 ),
 
-{# The distribution the drift of later runs is measured against (int_feature_drift). #}
-drift_reference_records as (
+{# The drift reference of this run's customers and this run's decision: kmeans_sql keeps no model
+    between runs (customer_segmentation.model_choice keeps or refits the scikit-learn models). #}
+run_records as (
 
-    select
-        {{ model_artifact_columns(
-            'drift_reference', feature='drift_reference.feature', position='drift_reference.bin',
-            metric="'upper_edge'", value='drift_reference.upper_edge') }}
-    from drift_reference
-    cross join model_identity
-    where drift_reference.upper_edge is not null
-
-    union all
-
-    select
-        {{ model_artifact_columns(
-            'drift_reference', feature='drift_reference.feature', position='drift_reference.bin',
-            metric="'reference_customers'", value='drift_reference.reference_customers') }}
-    from drift_reference
-    cross join model_identity
-
-),
-
-{# kmeans_sql keeps no model between runs: every build fits (customer_segmentation.model_choice
-    keeps or refits the scikit-learn models). #}
-decision_records as (
-
-    select
-        {{ model_artifact_columns('decision', metric="'action'", text_value="'refit'") }}
-    from model_identity
-
-    union all
-
-    select
-        {{ model_artifact_columns(
-            'decision', metric="'reason'",
-            text_value="'kmeans_sql fits a new model in SQL on every build'") }}
-    from model_identity
-
-    union all
-
-    select
-        {{ model_artifact_columns('decision', metric="'run_as_of_date'", text_value='model_identity.as_of_date_text') }}
-    from model_identity
+    {{ sql_fit_run_records('drift_reference', 'kmeans_sql fits a new model in SQL on every build') }}
 
 ),
 
@@ -505,9 +467,7 @@ final as (
     union all
     select * from feature_selection_records
     union all
-    select * from drift_reference_records
-    union all
-    select * from decision_records
+    select * from run_records
     union all
     select * from validation_records
 

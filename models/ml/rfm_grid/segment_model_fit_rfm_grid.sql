@@ -40,6 +40,12 @@ validation_sample as (
 
 ),
 
+drift_reference as (
+
+    select * from {{ ref('int_feature_drift_reference') }}
+
+),
+
 labels as (
 
     select
@@ -360,6 +366,14 @@ validation_records as (
 
 ),
 
+{# The drift reference of this run's customers and this run's decision: the grid is scored anew
+    on every build. #}
+run_records as (
+
+    {{ sql_fit_run_records('drift_reference', 'rfm_grid scores the grid anew on every build') }}
+
+),
+
 final as (
 
     select * from segment_records
@@ -373,6 +387,8 @@ final as (
     select * from parameter_records
     union all
     select * from validation_records
+    union all
+    select * from run_records
 
 )
 
