@@ -41,10 +41,7 @@ demographics as (
 
 inputs_present as (
 
-    select
-        (select count(*) from {{ ref('stg_shop__events') }}) > 0 as has_events,
-        (select count(*) from {{ ref('stg_shop__order_items') }}) > 0 as has_order_items,
-        (select count(*) from {{ ref('stg_shop__reviews') }}) > 0 as has_reviews
+    select * from {{ ref('int_inputs_present') }}
 
 ),
 

@@ -8,6 +8,10 @@
   that segment history, migration and monitoring cover them; one progress line per date.
 - report: write the self-contained HTML segment report (see customer_segmentation.report).
 - demo-data: write a demo shop of any size (see demo/shop.py; a tool beside the package).
+- assign: one customer's segment and scores from the current model, without a build
+  (see customer_segmentation.assign).
+- federated: one K-means over several shops' warehouses that share only per-cluster sums
+  (see customer_segmentation.federated).
 """
 
 from __future__ import annotations
@@ -275,7 +279,15 @@ def print_summary(database: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `customer-segmentation` command."""
     argv = sys.argv[1:] if argv is None else argv
-    # These two hand all their arguments to their own parsers.
+    # These hand all their arguments to their own parsers.
+    if argv and argv[0] == "assign":
+        from customer_segmentation.assign import main as assign_main
+
+        return assign_main(argv[1:])
+    if argv and argv[0] == "federated":
+        from customer_segmentation.federated import main as federated_main
+
+        return federated_main(argv[1:])
     if argv and argv[0] == "demo-data":
         return demo_shop().main(argv[1:])
     if argv and argv[0] == "report":
@@ -298,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("summary", help="print the results of the last build")
     commands.add_parser("report", help="write the HTML segment report (see --help)")
     commands.add_parser("demo-data", help="write a demo shop (see --help)")
+    commands.add_parser("assign", help="one customer's segment and scores now (see --help)")
+    commands.add_parser("federated", help="one K-means over several shops (see --help)")
     # Arguments this command does not know are handed to dbt (build and backfill only).
     arguments, dbt_arguments = parser.parse_known_args(argv)
     if dbt_arguments and arguments.command not in ("build", "backfill"):

@@ -78,6 +78,7 @@ from sklearn.metrics import brier_score_loss, mean_absolute_error, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
+from customer_segmentation.prediction_store import fitted_model_record
 from customer_segmentation.purchase_model import (
     VARIANTS,
     FittedPurchaseModel,
@@ -657,6 +658,9 @@ def score_customers(
       parameter       training_customers, training_churn_rate (value); settings, as_of_date,
                       features (text_value)
       dropped_feature metric = the feature, text_value = why it was left out
+      fitted_model    the models that scored (customer_segmentation.prediction_store): the
+                      supervised models when fitted, the current purchase model when fitted;
+                      only when customers were scored
     """
     if score_threads is not None and score_threads < 1:
         raise ValueError(f"score_threads must be at least 1, got {score_threads}")
@@ -778,6 +782,11 @@ def score_customers(
             {"record_type": "dropped_feature", "metric": feature, "text_value": why}
             for feature, why in fitted.dropped.items()
         ]
+    if method is not None:
+        # The models that scored, so that one customer can be scored later without a refit.
+        records.append(
+            fitted_model_record(fitted, current_purchase_model.model, settings.horizon_days)
+        )
 
     model_id = _model_id(settings, as_of_date, by_role["training"], scores, scoring_status)
     frame = pd.DataFrame.from_records(records, columns=ARTIFACT_COLUMNS)

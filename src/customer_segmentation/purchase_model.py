@@ -542,6 +542,40 @@ class FittedPurchaseModel:
         values["repeat_buyers"] = float(self.repeat_buyers)
         return values
 
+    @classmethod
+    def from_parameters(cls, values: dict[str, float], variant: str) -> FittedPurchaseModel:
+        """The model back from parameters() and its variant (as stored with the scores: see
+        customer_segmentation.prediction_store); it predicts exactly as the one stored. Only
+        converged fits are ever kept, so both fits are marked converged; the optimiser's
+        iteration count and message are not stored (0 and "stored parameters")."""
+        _check_variant(variant)
+        missing = sorted(
+            {"r", "alpha", "a", "b", "p", "q", "gamma", "customers", "repeat_buyers"} - set(values)
+        )
+        if missing:
+            raise ValueError(f"the stored purchase model lacks the parameters {missing}")
+        purchases = BetaGeoParameters(
+            *(float(values[name]) for name in ("r", "alpha", "a", "b")), variant=variant
+        )
+        spend = GammaGammaParameters(*(float(values[name]) for name in ("p", "q", "gamma")))
+        repeat_buyers = int(values["repeat_buyers"])
+
+        def stored_fit(parameters, log_likelihood: str, customers: int) -> PurchaseModelFit:
+            return PurchaseModelFit(
+                parameters=parameters,
+                log_likelihood=float(values.get(log_likelihood, np.nan)),
+                customers=customers,
+                converged=True,
+                iterations=0,
+                message="stored parameters",
+            )
+
+        return cls(
+            purchases=stored_fit(purchases, "purchases_log_likelihood", int(values["customers"])),
+            spend=stored_fit(spend, "spend_log_likelihood", repeat_buyers),
+            repeat_buyers=repeat_buyers,
+        )
+
     def predict(self, summary: pd.DataFrame, horizon: float) -> pd.DataFrame:
         """probability_alive, churn_probability (no purchase in the horizon), expected_purchases
         and expected_value (expected purchases x expected spend per purchase) for each row of a

@@ -14,6 +14,11 @@ import duckdb
 import pandas as pd
 import pytest
 from conftest import REPO_ROOT, SHARED_DATA, copy_warehouse, run_dbt
+from test_assign import SCORE_COLUMNS as ASSIGN_SCORE_COLUMNS
+from test_assign import SEGMENT_COLUMNS as ASSIGN_SEGMENT_COLUMNS
+from test_assign import plain
+
+from customer_segmentation.assign import Assigner, read_rows
 
 pytestmark = pytest.mark.dbt
 
@@ -484,6 +489,39 @@ def test_without_order_items_the_recommendation_marts_are_empty(short_orders_onl
     assert "input order_items: not found" in run.output
     for mart in ["segment_category_affinity", "customer_recommendations"]:
         assert run.query(f"select count(*) as n from marts.{mart}")["n"].iloc[0] == 0, mart
+
+
+def test_assign_scores_a_customer_of_the_short_shop_with_the_purchase_model_exactly(
+    short_orders_only_build,
+):
+    """Where the build could not fit the supervised models, assign scores with the stored
+    purchase model, as the build did: a customer of the build, given their rows of the CSV,
+    gets exactly the build's rows."""
+    run = short_orders_only_build
+    segments = run.query("select * from marts.customer_segments").set_index("customer_id")
+    scores = run.query("select * from marts.customer_scores").set_index("customer_id")
+    picked = run.query(
+        """
+        select customer_id from (
+            select customer_id, frequency,
+                row_number() over (partition by frequency = 1 order by md5(customer_id)) as rank
+            from intermediate.int_customer_features
+        ) where rank <= 3
+        """
+    )["customer_id"].tolist()
+    orders = read_rows(run.database.parent / "raw" / "orders.csv")
+    # The CSV holds the ids as pandas wrote them (100050.0); the build reads them as 100050.
+    order_customers = pd.to_numeric(orders["customer_id"], errors="coerce")
+    with Assigner(run.database, run.database.parent / "target") as assigner:
+        for customer_id in picked:
+            result = assigner.assign(orders=orders[order_customers == float(customer_id)])
+            assert result.message == ""
+            assert result.score_method == "bgnbd"
+            for column in ASSIGN_SEGMENT_COLUMNS:
+                assert getattr(result, column) == segments.loc[customer_id, column], column
+            for column in ASSIGN_SCORE_COLUMNS:
+                assert getattr(result, column) == plain(scores.loc[customer_id, column]), column
+            assert result.score_model_id == scores.loc[customer_id, "model_id"]
 
 
 # --- real data: UCI Online Retail ----------------------------------------------------------
