@@ -239,7 +239,7 @@ assigned as (
         distance_to_centroid
     from outliers
 
-)
+),
 
 final as (
 

@@ -120,11 +120,10 @@ _INPUT_CATALOG = "assign_input"
 _SNAPSHOT_CATALOG = "assign_snapshot"
 _RESERVED_CATALOGS = frozenset({"memory", "temp", "system", _INPUT_CATALOG, _SNAPSHOT_CATALOG})
 
-_PARQUET_READER = re.compile(r"read_parquet\('((?:[^']|'')*)'\)")
-_CSV_READER = re.compile(
-    r"read_csv\('((?:[^']|'')*)', header = true, all_varchar = true, encoding = '[^']*'\)"
-)
-_ABSENT_INPUT = "(select 1 as absent_input) as absent_input"
+# The ingest step's view of an input (macro shop_input_view: staging.shop_input__<table>), as the
+# compiled staging SQL names it, and the ingest step's record of what it found.
+_INPUT_VIEW_PREFIX = "shop_input__"
+_INGEST_RECORD = "shop_inputs"
 
 
 @dataclass
@@ -200,11 +199,6 @@ class Assigner:
             )
         manifest = json.loads(manifest_path.read_text())
         self._models = _models_by_name(manifest)
-        self._sources = {
-            source["name"]: source
-            for source in manifest.get("sources", {}).values()
-            if source.get("source_name") == "shop"
-        }
         self.catalog = self._models[_SEGMENTED]["database"]
         if self.catalog in _RESERVED_CATALOGS:
             raise ValueError(f"the build's database name {self.catalog!r} is reserved here")
@@ -232,6 +226,7 @@ class Assigner:
         connection.execute(f"attach ':memory:' as {_SNAPSHOT_CATALOG}")
         fitted_text = None
         try:
+            self._found_by_build = self._inputs_found_by_build()
             metrics = _relation(self.catalog, self._models["segment_model_metrics"])
             self.model_as_of_date: date = connection.sql(
                 f"select cast(max(as_of_date) as date) from {metrics}"
@@ -384,24 +379,25 @@ class Assigner:
         return sql
 
     def _bind_input(self, name: str, sql: str, table: str) -> str:
-        """Point the model's reader of a raw input at the in-memory table of the given rows."""
+        """Point the model's reader of a raw input (the ingest step's view of it) at the
+        in-memory table of the given rows."""
         target = f"{_INPUT_CATALOG}.main.{_quote(table)}"
-        found = []
-        for pattern, extension in ((_PARQUET_READER, "parquet"), (_CSV_READER, "csv")):
-            for match in pattern.finditer(sql):
-                if match.group(1).replace("''", "'").endswith(f"{table}.{extension}"):
-                    found.append(match.group(0))
-        source = self._sources.get(table)
-        if source is not None and source.get("relation_name") in sql:
-            found.append(source["relation_name"])
-        if _ABSENT_INPUT in sql and not found:
-            return sql
-        if len(set(found)) != 1:
+        view = re.compile(r'(?:"[^"]*"\.)?"[^"]*"\."' + re.escape(_INPUT_VIEW_PREFIX + table) + '"')
+        found = set(view.findall(sql))
+        if len(found) != 1:
             raise RuntimeError(
                 f"cannot tell where the compiled SQL of {name} reads the input {table} "
-                f"({len(set(found))} candidates)"
+                f"({len(found)} candidates)"
             )
-        return sql.replace(found[0], target)
+        return sql.replace(found.pop(), target)
+
+    def _inputs_found_by_build(self) -> dict[str, bool]:
+        """Which inputs the build's ingest step found (staging.shop_inputs): an input the build
+        did not have is read as no rows, as the build read it."""
+        staging_schema = self._models["stg_shop__orders"]["schema"]
+        record = f"{_quote(self.catalog)}.{_quote(staging_schema)}.{_quote(_INGEST_RECORD)}"
+        rows = self._connection.sql(f"select table_name, is_found from {record}").fetchall()
+        return {table: bool(is_found) for table, is_found in rows}
 
     def _check_compiled_model(self) -> None:
         """The compiled scoring SQL must describe the model the warehouse holds."""
@@ -414,10 +410,14 @@ class Assigner:
                 "order by position"
             ).fetchall()
         ]
-        if columns[1:] != stored:
+        # The scoring SQL has a slot per dimension the settings can give a model (macro
+        # segment_scoring_features); the stored model's dimensions must each have one.
+        without_slot = sorted(set(stored) - set(columns))
+        if without_slot:
             raise RuntimeError(
                 f"the compiled SQL in {self.target_path} scores another model than the one in "
-                f"{self.warehouse} (dimensions {columns[1:]} against {stored}): build (or "
+                f"{self.warehouse} (the stored dimensions {without_slot} have no slot in it): "
+                "build (or "
                 "dbt compile) this warehouse with this target path"
             )
 
@@ -486,23 +486,14 @@ class Assigner:
         connection = self._connection
         plan = self._plan(override)
         read_by_build = {table for step in plan for table in step.inputs}
-        bound = {
-            table
-            for step in plan
-            for table in step.inputs
-            if f"{_INPUT_CATALOG}.main.{_quote(table)}" in step.sql
-        }
         inputs: dict[str, str] = {}
         for table in INPUT_COLUMNS:
             frame = frames.get(table)
-            float_ids = self._float_id_columns(plan, table)
-            if frame is None:
+            if frame is None or not self._found_by_build.get(table, False):
+                # Not given, or an input the build did not have: no rows, as the build read it.
                 frame = pd.DataFrame(columns=list(INPUT_COLUMNS[table]))
             casts = ", ".join(
-                f"try_cast({_quote(column)} as double) as {_quote(column)}"
-                if column in float_ids
-                else f"cast({_quote(column)} as varchar) as {_quote(column)}"
-                for column in frame.columns
+                f"cast({_quote(column)} as varchar) as {_quote(column)}" for column in frame.columns
             )
             connection.register("assign_rows", frame)
             connection.execute(
@@ -512,7 +503,7 @@ class Assigner:
             connection.unregister("assign_rows")
             if table not in read_by_build:
                 continue
-            if table in frames and table not in bound:
+            if table in frames and not self._found_by_build.get(table, False):
                 inputs[table] = "ignored: the build had no such input"
             elif table in frames:
                 inputs[table] = f"given: {len(frames[table])} rows"
@@ -546,15 +537,6 @@ class Assigner:
                 f"select * from {_relation(_SNAPSHOT_CATALOG, node)}"
             )
         return inputs
-
-    @staticmethod
-    def _float_id_columns(plan: list[_Step], table: str) -> set[str]:
-        """Id columns the build read as floats (pandas' 100002.0): typed so the SQL applies."""
-        columns: set[str] = set()
-        for step in plan:
-            if table in step.inputs:
-                columns |= set(re.findall(r'when "(\w+)" = floor\("\1"\)', step.sql))
-        return columns
 
     def _run_step(self, step: _Step) -> None:
         connection = self._connection

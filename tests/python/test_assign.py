@@ -279,9 +279,11 @@ def test_input_that_is_not_one_customers_is_refused(assigner):
 def test_compiled_sql_of_another_model_is_refused(demo_build, build_target, tmp_path):
     changed = tmp_path / demo_build.database.name
     shutil.copyfile(demo_build.database, changed)
+    # The scoring SQL holds a slot for every dimension the settings can give a model: a stored
+    # model with a dimension outside them was fitted with other settings than the compiled SQL.
     with duckdb.connect(str(changed)) as connection:
         connection.execute(
-            "delete from ml.segment_model_scaling "
+            "update ml.segment_model_scaling set source_column = 'not_a_setting_feature' "
             "where position = (select max(position) from ml.segment_model_scaling)"
         )
     with pytest.raises(RuntimeError, match="scores another model"):
