@@ -20,7 +20,7 @@ Generation is vectorised and streamed: customers are generated in chunks of
 ``(seed, chunk_index)``, and every table is appended to its file chunk by chunk, so memory
 stays bounded for millions of customers. The same seed and parameters give identical data.
 
-Command line: ``python -m customer_segmentation.demo_data --output DIR --customers N``.
+Command line: ``python -m demo.shop --output DIR --customers N``.
 """
 
 from __future__ import annotations
@@ -155,44 +155,60 @@ LAST_NAMES = (
     "O'Brien", "Andersson", "Nielsen",
 )  # fmt: skip
 
-# Five templates per star rating, one star first.
-REVIEW_TEMPLATES = (
-    (
-        "Terrible quality, broke after a week 😡",
-        "Não recomendo. Muito fraco.",
-        "Complete waste of money.",
-        "Schlechte Qualität 👎",
-        "Arrived damaged and support was useless.",
+# Review text: an opening and a sentence about one aspect of the purchase, in the tone of the
+# rating (1-2 stars negative, 3 neutral, 4-5 positive), then sometimes a closing that sets the
+# stars apart. The aspects are the topics a topic model should find.
+REVIEW_TONES = ("negative", "neutral", "positive")
+REVIEW_TONE_OF_RATING = (0, 0, 1, 2, 2)  # index = stars - 1
+REVIEW_OPENINGS = (
+    ("Really disappointed.", "Not happy at all.", "Awful purchase.", "Very poor."),
+    ("It's okay.", "Average overall.", "Nothing special.", "Does the job."),
+    ("Love it!", "Excellent purchase.", "Really happy with this.", "Great buy."),
+)
+REVIEW_ASPECTS = (
+    (  # quality
+        "Poor quality material, the stitching broke after a week.",
+        "The quality of the material and stitching is acceptable.",
+        "Superb quality material with solid stitching.",
     ),
-    (
-        "Disappointing, not as described.",
-        "Bof… pas terrible.",
-        "Meh 😕 expected more for the price.",
-        "Poor fit, sent the second one back.",
-        "Nicht wie beschrieben.",
+    (  # delivery
+        "Delivery was late and the parcel arrived damaged.",
+        "Delivery took about a week, the parcel arrived as promised.",
+        "Delivery was fast and the parcel arrived early.",
     ),
-    (
-        "It's okay, does the job.",
-        "Average – nothing special.",
-        "Correcto, sin más.",
-        "Fine for the price 🤷",
-        "Ça va, sans plus.",
+    (  # size and fit
+        "The size runs small and the fit is uncomfortable.",
+        "The size is as described and the fit is standard.",
+        "The size is perfect and the fit is comfortable.",
     ),
-    (
-        "Good value, would buy again.",
-        "Très bien 👍",
-        "Solid product, quick delivery 🚚",
-        "Sehr gut, aber etwas teuer.",
-        "Muy bueno, llegó rápido.",
+    (  # price
+        "Overpriced, not worth the money at this price.",
+        "The price is fair for the money.",
+        "Great value for the money, a good price.",
     ),
-    (
-        "Absolutely love it! ❤️",
-        "Perfect 😍 five stars",
-        "Excelente calidad, ¡lo recomiendo!",
-        "Best purchase this year 🌟",
-        "Fantastisch – würde ich wieder kaufen.",
+    (  # customer service
+        "Customer service ignored my emails about the refund.",
+        "Customer service answered my question after a few days.",
+        "Customer service was friendly and solved my problem quickly.",
     ),
 )
+REVIEW_CLOSINGS = (  # index = stars - 1
+    ("Never again! 😡", "Avoid."),
+    ("Could be better.", "Expected more 😕"),
+    ("", "Fine 🤷"),
+    ("Would buy again.", "Recommended 👍"),
+    ("Highly recommend! 😍", "Best purchase this year 🌟"),
+)
+REVIEW_FOREIGN = (  # texts the sentiment lexicon does not cover, by tone
+    ("Não recomendo. Muito fraco.", "Schlechte Qualität 👎", "Nicht wie beschrieben."),
+    ("Correcto, sin más.", "Ça va, sans plus.", "Geht so."),
+    ("Très bien 👍", "Muy bueno, llegó rápido.", "Fantastisch – würde ich wieder kaufen."),
+)
+REVIEW_EMPTY_TEXTS = ("", "   ")
+REVIEW_MIXED_TONE_RATE = 0.15  # the tone is drawn at random: reviews that disagree with the stars
+REVIEW_CLOSING_RATE = 0.6
+REVIEW_FOREIGN_RATE = 0.04
+REVIEW_EMPTY_RATE = 0.02
 REVIEW_COUNT_WEIGHTS = (0.6, 0.3, 0.1)  # a reviewer writes 1, 2 or 3 reviews
 REVIEW_DELAY_DAYS = (2, 30)
 
@@ -1312,15 +1328,51 @@ def _events_table(
     )
 
 
+def _review_texts(rng: np.random.Generator, rating: np.ndarray) -> list[str]:
+    """A text per review whose tone follows its stars (REVIEW_TONE_OF_RATING), with noise.
+
+    A share of the reviews takes a random tone (REVIEW_MIXED_TONE_RATE), some are in a language
+    the sentiment lexicon does not cover (REVIEW_FOREIGN_RATE) and some are empty
+    (REVIEW_EMPTY_RATE): the cases the review text features must handle.
+    """
+    n = rating.size
+    tone = np.asarray(REVIEW_TONE_OF_RATING)[rating - 1]
+    tone = np.where(rng.random(n) < REVIEW_MIXED_TONE_RATE, rng.integers(0, 3, n), tone)
+    opening = rng.integers(0, len(REVIEW_OPENINGS[0]), n)
+    aspect = rng.integers(0, len(REVIEW_ASPECTS), n)
+    closing = np.where(
+        rng.random(n) < REVIEW_CLOSING_RATE, rng.integers(0, len(REVIEW_CLOSINGS[0]), n), -1
+    )
+    kind = rng.random(n)
+    foreign = rng.integers(0, len(REVIEW_FOREIGN[0]), n)
+    empty = rng.integers(0, len(REVIEW_EMPTY_TEXTS), n)
+    texts = []
+    for i in range(n):
+        if kind[i] < REVIEW_EMPTY_RATE:
+            texts.append(REVIEW_EMPTY_TEXTS[empty[i]])
+        elif kind[i] < REVIEW_EMPTY_RATE + REVIEW_FOREIGN_RATE:
+            texts.append(REVIEW_FOREIGN[tone[i]][foreign[i]])
+        else:
+            parts = [REVIEW_OPENINGS[tone[i]][opening[i]], REVIEW_ASPECTS[aspect[i]][tone[i]]]
+            if closing[i] >= 0:
+                parts.append(REVIEW_CLOSINGS[rating[i] - 1][closing[i]])
+            texts.append(" ".join(part for part in parts if part))
+    return texts
+
+
 def _reviews_table(
     rng: np.random.Generator,
+    rng_text: np.random.Generator,
     persona: np.ndarray,
     customer_id: np.ndarray,
     orders: PlannedOrders,
     items: PlannedItems,
     calendar: Calendar,
 ) -> pa.Table:
-    """Reviews of bought products by a persona-dependent share of buyers, 1-3 each."""
+    """Reviews of bought products by a persona-dependent share of buyers, 1-3 each.
+
+    The text is drawn from its own stream (rng_text), so every other column is the same as
+    before review text followed the stars."""
     is_reviewer = rng.random(persona.size) < _persona_parameter(persona, "review_share")
     reviews_wanted = rng.choice(len(REVIEW_COUNT_WEIGHTS), persona.size, p=REVIEW_COUNT_WEIGHTS) + 1
     line_customer = orders.customer[items.order]
@@ -1371,19 +1423,13 @@ def _reviews_table(
     rating = (
         _sample_per_persona(rng, persona[review_customer], [p.rating_weights for p in PERSONAS]) + 1
     )
-    templates_per_rating = len(REVIEW_TEMPLATES[0])
-    template = (rating - 1) * templates_per_rating + rng.integers(
-        0, templates_per_rating, rating.size
-    )
     by_time = np.argsort(reviewed_at[keep], kind="stable")
     return pa.table(
         {
             "customer_id": pa.array(customer_id[review_customer][by_time], pa.int64()),
             "product_id": pa.array(cand_product[keep][by_time], pa.int64()),
             "rating": pa.array(rating[by_time], pa.int64()),
-            "review_text": _dictionary_strings(
-                [text for texts in REVIEW_TEMPLATES for text in texts], template[by_time]
-            ),
+            "review_text": pa.array(_review_texts(rng_text, rating[by_time]), pa.string()),
             "reviewed_at": pa.array(reviewed_at[keep][by_time], TIMESTAMP),
         },
         schema=TABLE_SCHEMAS["reviews"],
@@ -1404,11 +1450,18 @@ def _generate_chunk(
     Each table family draws from its own stream derived from ``(seed, chunk_index)``, so the
     orders are the same whether or not events are generated.
     """
-    # A sixth stream for the planted abusers leaves the first five streams as they were.
-    streams = np.random.SeedSequence(seed, spawn_key=(1, chunk_index)).spawn(6)
-    rng_orders, rng_customers, rng_mess, rng_events, rng_reviews, rng_abuse = (
-        np.random.Generator(np.random.PCG64(stream)) for stream in streams
-    )
+    # spawn(n) gives the same first streams as spawn(n - 1): the sixth (planted abusers) and the
+    # seventh (review text) were added without changing any other draw.
+    streams = np.random.SeedSequence(seed, spawn_key=(1, chunk_index)).spawn(7)
+    (
+        rng_orders,
+        rng_customers,
+        rng_mess,
+        rng_events,
+        rng_reviews,
+        rng_abuse,
+        rng_review_text,
+    ) = (np.random.Generator(np.random.PCG64(stream)) for stream in streams)
     shares = np.array([profile.share for profile in PERSONAS])
     persona = rng_orders.choice(len(PERSONAS), size=n_customers, p=shares / shares.sum())
     cumulative_preferences = _cumulative_preferences(rng_orders, persona)
@@ -1470,7 +1523,9 @@ def _generate_chunk(
             rng_customers, persona, customer_id, signup_at, calendar
         ).take(by_signup),
         "order_items": items_table,
-        "reviews": _reviews_table(rng_reviews, persona, customer_id, orders, items, calendar),
+        "reviews": _reviews_table(
+            rng_reviews, rng_review_text, persona, customer_id, orders, items, calendar
+        ),
     }
     sessions_used = 0
     if include_events:

@@ -8,8 +8,8 @@
         'mean_days_between_orders', 'return_rate', 'cancelled_orders', 'sessions',
         'browsing_minutes', 'product_views_per_session', 'cart_abandonment_rate',
         'category_diversity', 'top_category_share', 'discount_share', 'review_count',
-        'mean_rating'
-    ] -%}
+        'mean_rating', 'review_sentiment_mean', 'review_negative_share'
+    ] + review_topic_share_columns() -%}
     {%- if include_attributes -%}
         {%- for attribute in customer_attributes() if not attribute.is_categorical -%}
             {%- do features.append(attribute.column) -%}

@@ -37,6 +37,11 @@ final as (
         features_by_cutoff.discount_share,
         features_by_cutoff.review_count,
         features_by_cutoff.mean_rating,
+        features_by_cutoff.review_sentiment_mean,
+        features_by_cutoff.review_negative_share,
+        {%- for column in review_topic_share_columns() %}
+            features_by_cutoff.{{ column }},
+        {%- endfor %}
         features_by_cutoff.top_category,
         features_by_cutoff.gender,
         features_by_cutoff.age_band,

@@ -70,6 +70,11 @@ final as (
         baskets.discount_share,
         case when inputs_present.has_reviews then coalesce(reviews.review_count, 0) end as review_count,
         reviews.mean_rating,
+        reviews.review_sentiment_mean,
+        reviews.review_negative_share,
+        {%- for column in review_topic_share_columns() %}
+            reviews.{{ column }},
+        {%- endfor %}
         coalesce(baskets.top_category, 'unknown') as top_category,
         coalesce(demographics.gender, 'unknown') as gender,
         coalesce(demographics.age_band, 'unknown') as age_band,

@@ -78,6 +78,7 @@ overall as (
 
     select
         feature,
+        count(feature_value) as customers_with_value,
         avg(feature_value) as overall_mean,
         stddev_pop(feature_value) as overall_stddev
     from long_features
@@ -126,6 +127,12 @@ final as (
     from per_segment
     inner join overall
         on per_segment.feature = overall.feature
+    -- The topic share columns beyond the topics the review text model found hold no value.
+    where
+        overall.customers_with_value > 0
+        or per_segment.feature not in (
+            {%- for column in review_topic_share_columns() %}'{{ column }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+        )
 
 )
 

@@ -40,6 +40,8 @@ FEATURE_LABELS = {
     "return_rate": "returns",
     "review_count": "reviews written",
     "mean_rating": "rating given",
+    "review_sentiment_mean": "review sentiment",
+    "review_negative_share": "share of negative reviews",
 }
 
 # How a segment that fits no archetype is named: the words for a high and a low value of its two
@@ -61,6 +63,8 @@ FEATURE_WORDS = {
     "return_rate": ("Returning", "Keeping"),
     "review_count": ("Reviewing", "Silent"),
     "mean_rating": ("Satisfied", "Critical"),
+    "review_sentiment_mean": ("Enthusiastic", "Disgruntled"),
+    "review_negative_share": ("Complaining", "Uncomplaining"),
 }
 
 

@@ -1683,6 +1683,120 @@ def _fairness(warehouse: Warehouse, context: ReportContext) -> Body:
     return Body(sources=sources, charts=charts, notes=notes)
 
 
+def _reviews(warehouse: Warehouse, context: ReportContext) -> Body:
+    """Sentiment by segment (segment_profiles) and the topics of the reviews (review_topics)."""
+    profiles = "marts.segment_profiles"
+    topics_table = "marts.review_topics"
+    _require(warehouse.why_not(profiles, ("segment_id", "feature", "segment_mean")))
+    frame = warehouse.query(
+        f"select segment_id, feature, segment_mean from {quote(profiles)} "
+        "where feature in ('review_sentiment_mean', 'review_negative_share') "
+        "or feature like 'review_topic_%_share' order by segment_id, feature"
+    )
+    sentiment = frame[frame["feature"] == "review_sentiment_mean"]
+    if sentiment.empty or sentiment["segment_mean"].isna().all():
+        raise NotBuiltError(
+            f"{profiles} has no review sentiment (no reviews with English text, or a build "
+            "without review text features)"
+        )
+    body = Body(sources=[profiles])
+    wide = frame.pivot(index="segment_id", columns="feature", values="segment_mean")
+    segment_ids = sorted(int(value) for value in wide.index)
+    topic_words: dict[int, str] = {}
+    if warehouse.why_not(topics_table, ("topic_id", "word", "word_rank")) is None:
+        body.sources.append(topics_table)
+        topics = warehouse.query(
+            f"select topic_id, word_rank, word, reviews, share_of_reviews from "
+            f"{quote(topics_table)} order by topic_id, word_rank"
+        )
+        rows = []
+        for topic_id, part in topics.groupby("topic_id", sort=True):
+            words = ", ".join(str(word) for word in part["word"].head(6))
+            topic_words[int(topic_id)] = ", ".join(str(word) for word in part["word"].head(3))
+            first = part.iloc[0]
+            rows.append(
+                (
+                    Cell(str(int(topic_id)), "num"),
+                    Cell(words, "text"),
+                    Cell(_format_count(first["reviews"]), "num"),
+                    Cell(_format_share(first["share_of_reviews"]), "num"),
+                )
+            )
+        body.tables.append(
+            Table(
+                ("Topic", "Top words", "Reviews", "Share of reviews"),
+                tuple(rows),
+                "Topics found in the English reviews before as_of_date (TF-IDF + NMF).",
+            )
+        )
+        selection = "marts.review_topic_selection"
+        if warehouse.why_not(selection, ("k", "stability", "is_chosen")) is None:
+            body.sources.append(selection)
+            chosen = warehouse.query(f"select k, stability from {quote(selection)} where is_chosen")
+            tried = warehouse.query(
+                f"select min(k) as k_min, max(k) as k_max from {quote(selection)}"
+            )
+            if not chosen.empty:
+                body.kpis.append(
+                    Kpi(
+                        "Topics",
+                        str(int(chosen["k"].iloc[0])),
+                        f"the most stable k of {int(tried['k_min'].iloc[0])}-"
+                        f"{int(tried['k_max'].iloc[0])} "
+                        f"(stability {_format_number(chosen['stability'].iloc[0])})",
+                    )
+                )
+    else:
+        body.notes.append(
+            "No review topics: too few English reviews to fit a topic model, or none were built."
+        )
+    topic_columns = sorted(
+        (c for c in wide.columns if c.startswith("review_topic_")),
+        key=lambda c: int(c.split("_")[2]),
+    )
+    rows = []
+    for sid in segment_ids:
+        cells = [
+            Cell(context.label(sid), "text"),
+            _format_cell(_rounded([wide.at[sid, "review_sentiment_mean"]], 3)[0]),
+            Cell(_format_share(wide.get("review_negative_share", {}).get(sid)), "num"),
+        ]
+        if topic_columns:
+            shares = wide.loc[sid, topic_columns].astype(float)
+            if shares.notna().any():
+                top = shares.idxmax()
+                topic_id = int(top.split("_")[2])
+                label = topic_words.get(topic_id, f"topic {topic_id}")
+                cells.append(Cell(f"{label} ({_format_share(shares[top])})", "text"))
+            else:
+                cells.append(Cell("\u2014", "missing"))
+        rows.append(tuple(cells))
+    columns = ["Segment", "Mean sentiment", "Negative reviews"]
+    if topic_columns:
+        columns.append("Most written-about topic")
+    body.tables.insert(
+        0,
+        Table(
+            tuple(columns),
+            tuple(rows),
+            "Means over the segment's customers with English reviews; sentiment from -1 (most "
+            "negative) to +1.",
+        ),
+    )
+    figure = go.Figure(
+        go.Bar(
+            x=[context.tick_label(sid, 16) for sid in segment_ids],
+            y=_rounded([wide.at[sid, "review_sentiment_mean"] for sid in segment_ids], 4),
+            marker={"color": [context.colour(sid) for sid in segment_ids]},
+            hovertemplate="%{x}<br>mean sentiment %{y:.2f}<extra></extra>",
+        )
+    )
+    figure.update_yaxes(title_text="mean sentiment", range=[-1, 1], zeroline=True)
+    _style(figure, height=320)
+    body.charts.append(Chart("sentiment", "Mean review sentiment by segment", figure))
+    return body
+
+
 RISK_BANDS = ("none", "watch", "review")
 
 
@@ -1923,6 +2037,14 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "Segment mix by sensitive attributes, which the model does not use: a segment far from "
         "the 'All customers' mix deserves a second look before it drives targeting.",
         _fairness,
+    ),
+    SectionSpec(
+        "reviews",
+        "What customers say in their reviews",
+        "Sentiment of the review text (VADER, English reviews only) and the topics the shop's "
+        "reviews are about, by segment. Only scores, topic ids and topic words are stored, "
+        "never the text.",
+        _reviews,
     ),
     SectionSpec(
         "risk",

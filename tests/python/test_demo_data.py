@@ -15,6 +15,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import StandardScaler
 
+from customer_segmentation.reviews import ReviewTextSettings, score_reviews
 from demo.shop import generate_shop, main
 
 END_DATE = date(2026, 6, 30)
@@ -453,6 +454,18 @@ def test_reviews_follow_a_purchase_of_the_product(
     buyers = clean_orders["customer_id"].nunique()
     assert 0.10 <= reviews["customer_id"].nunique() / buyers <= 0.20
     assert reviews.groupby("customer_id").size().max() <= 3
+
+
+def test_review_text_sentiment_follows_the_rating(tables: dict[str, pd.DataFrame]) -> None:
+    reviews = tables["reviews"].reset_index(drop=True)
+    reviews["review_id"] = reviews.index.map(lambda i: f"{i:08d}")
+    scored = score_reviews(reviews, ReviewTextSettings()).merge(reviews, on="review_id")
+    assert (~scored["has_text"]).any(), "some demo reviews are empty"
+    assert (scored["is_language_supported"] == False).any(), "some are not in English"  # noqa: E712
+    with_score = scored.dropna(subset=["sentiment_score"])
+    assert len(with_score) >= 0.9 * len(reviews)
+    pearson = np.corrcoef(with_score["sentiment_score"].astype(float), with_score["rating"])[0, 1]
+    assert pearson >= 0.5, f"Pearson correlation of sentiment with rating {pearson:.3f}"
 
 
 def test_cli_writes_tables_and_prints_counts(

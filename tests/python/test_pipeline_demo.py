@@ -215,6 +215,48 @@ def test_docs_generate_describes_every_model(demo_build, demo_data, tmp_path):
     assert "model.customer_segmentation.segment_summary" in catalog["nodes"]
 
 
+def test_review_sentiment_follows_the_rating_and_no_review_text_leaves_staging(
+    demo_build, demo_data
+):
+    scored = demo_build.query(
+        "select corr(sentiment_score, rating) as pearson, count(sentiment_score) as scored, "
+        "count(*) as reviews, count(*) filter (where not has_text) as empty, "
+        "count(*) filter (where not is_language_supported) as other_language "
+        "from intermediate.int_reviews_text_scored"
+    ).iloc[0]
+    assert scored["pearson"] >= 0.5, f"Pearson {scored['pearson']:.3f} of sentiment with rating"
+    assert scored["scored"] >= 0.9 * scored["reviews"]
+    assert scored["empty"] > 0 and scored["other_language"] > 0
+    selection = demo_build.query("select k, is_chosen from marts.review_topic_selection")
+    assert selection["is_chosen"].sum() == 1
+    k = int(selection.loc[selection["is_chosen"], "k"].iloc[0])
+    topics = demo_build.query("select distinct topic_id from marts.review_topics")
+    assert sorted(topics["topic_id"]) == list(range(1, k + 1))
+    profiled = demo_build.query(
+        "select distinct feature from marts.segment_profiles where feature like 'review_%'"
+    )["feature"]
+    assert {"review_sentiment_mean", "review_negative_share"} <= set(profiled)
+    assert {f for f in profiled if f.startswith("review_topic_")} == {
+        f"review_topic_{t}_share" for t in range(1, k + 1)
+    }
+    # Review text is free text that may hold personal data: no relation after staging holds it.
+    texts = set(pd.read_parquet(demo_data / "reviews.parquet")["review_text"].str.strip()) - {""}
+    columns = demo_build.query(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where data_type = 'VARCHAR' and table_schema not in ('staging', 'reference', "
+        "'information_schema', 'pg_catalog')"
+    )
+    found = []
+    for row in columns.itertuples(index=False):
+        values = demo_build.query(
+            f'select distinct trim(cast("{row.column_name}" as varchar)) as v '
+            f'from "{row.table_schema}"."{row.table_name}"'
+        )["v"]
+        if values.isin(texts).any():
+            found.append(f"{row.table_schema}.{row.table_name}.{row.column_name}")
+    assert not found, f"review text found in {found}"
+
+
 # The marts each report section draws from (report.py): a section whose marts have rows must be
 # built, and say nothing is missing.
 SECTION_MARTS = {
@@ -229,6 +271,7 @@ SECTION_MARTS = {
     "migration": ("marts.segment_migration",),
     "monitoring": ("marts.segment_monitoring",),
     "fairness": ("marts.segment_fairness",),
+    "reviews": ("marts.review_topics",),
     "risk": ("marts.segment_risk",),
 }
 

@@ -73,6 +73,16 @@ def test_orders_only_as_csv_builds_and_leaves_out_the_missing_features(small_sho
     statuses = run.query("select distinct status from staging.stg_shop__orders")["status"]
     assert statuses.tolist() == ["completed"]
     assert run.query("select count(*) as n from marts.customer_segments")["n"].iloc[0] > 100
+    # No reviews input: the review text features are null, there are no topics, and it says so.
+    review_features = run.query(
+        "select count(review_sentiment_mean) as sentiment, "
+        "count(review_negative_share) as negative, count(review_topic_1_share) as topics "
+        "from intermediate.int_customer_features"
+    ).iloc[0]
+    assert review_features.sum() == 0
+    assert run.query("select count(*) as n from marts.review_topics")["n"].iloc[0] == 0
+    status = run.query("select text_value from ml.review_text_fit where metric = 'topics_status'")
+    assert status["text_value"].iloc[0].startswith("not fitted")
 
 
 def test_tables_already_in_the_warehouse_are_read_from_raw_schema(small_shop, tmp_path):

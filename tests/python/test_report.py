@@ -174,6 +174,33 @@ def _validation_rows() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _review_profiles(profiles: pd.DataFrame) -> pd.DataFrame:
+    """Review text features in the profiles: segment 1 unhappy, writing about delivery."""
+    rows = []
+    for segment_id in sorted(profiles["segment_id"].unique()):
+        first = segment_id == profiles["segment_id"].min()
+        for feature, value in (
+            ("review_sentiment_mean", -0.42 if first else 0.55),
+            ("review_negative_share", 0.7 if first else 0.1),
+            ("review_topic_1_share", 0.8 if first else 0.3),
+            ("review_topic_2_share", 0.2 if first else 0.7),
+        ):
+            rows.append(
+                {
+                    "segment_id": int(segment_id),
+                    "feature": feature,
+                    "customers_with_value": 10,
+                    "segment_mean": value,
+                    "segment_median": value,
+                    "overall_mean": 0.3,
+                    "overall_stddev": 0.2,
+                    "z_score": (value - 0.3) / 0.2,
+                    "importance_rank": 99,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def _optional_tables(features: pd.DataFrame, profiles: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Small fakes of the marts later issues add, with the columns the report expects."""
     ranked = profiles.assign(abs_z=profiles["z_score"].abs()).sort_values(
@@ -183,7 +210,28 @@ def _optional_tables(features: pd.DataFrame, profiles: pd.DataFrame) -> dict[str
     ids = features["segment_id"].to_numpy()
     customers = features["customer_id"]
     return {
-        "marts.segment_profiles": ranked.drop(columns="abs_z"),
+        "marts.segment_profiles": pd.concat(
+            [ranked.drop(columns="abs_z"), _review_profiles(profiles)], ignore_index=True
+        ),
+        "marts.review_topics": pd.DataFrame(
+            {
+                "topic_id": [1, 1, 1, 2, 2, 2],
+                "topic_label": ["delivery, parcel, late"] * 3 + ["size, fit, small"] * 3,
+                "word_rank": [1, 2, 3, 1, 2, 3],
+                "word": ["delivery", "parcel", "late", "size", "fit", "small"],
+                "word_weight": [0.9, 0.7, 0.5, 0.8, 0.6, 0.4],
+                "reviews": [60, 60, 60, 40, 40, 40],
+                "share_of_reviews": [0.6, 0.6, 0.6, 0.4, 0.4, 0.4],
+            }
+        ),
+        "marts.review_topic_selection": pd.DataFrame(
+            {
+                "k": [2, 3],
+                "stability": [0.91, 0.72],
+                "reconstruction_error": [10.0, 9.0],
+                "is_chosen": [True, False],
+            }
+        ),
         "marts.segment_model_selection": pd.DataFrame(
             {
                 "model_id": MODEL_ID,
@@ -522,6 +570,11 @@ def test_optional_marts_are_used_when_they_exist(full_report):
     assert re.search(
         r"Window shoppers</td>\s*<td[^>]*>79</td>\s*<td[^>]*>1</td>\s*<td[^>]*>0<", risk
     )
+    reviews = section_html(html, "reviews")
+    assert "-0.42" in reviews and "70.0%" in reviews
+    assert "delivery, parcel, late (80.0%)" in reviews
+    assert "the most stable k of 2-3" in reviews
+    assert "chart-reviews-sentiment" in specs
 
 
 def test_unscored_customers_and_a_missing_hold_out_are_said(tmp_path):

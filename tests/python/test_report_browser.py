@@ -57,6 +57,7 @@ FULL_CHARTS = TODAY_CHARTS | {
     "scores-bars",
     "scores-calibration",
     "migration-heatmap",
+    "reviews-sentiment",
 }
 HTML_VOID_ELEMENTS = {
     "area",

@@ -1,0 +1,443 @@
+"""Review text as features: a sentiment score per review and topics fitted on the shop's reviews.
+
+Sentiment is VADER's compound score (vaderSentiment: a rule-based English lexicon of about
+7,500 words and the emoji, shipped inside the package, so nothing is downloaded at run time),
+between -1 (most negative) and +1. A review is negative when its score is at most
+``negative_threshold`` (-0.05, VADER's own cut-off).
+
+Which reviews are scored (``score_reviews``):
+- no text (null, empty or only whitespace): ``has_text`` false, no language verdict, no sentiment,
+  no topic;
+- text in a language the lexicon does not cover: VADER only knows English, and scores a German or
+  Portuguese complaint as neutral. The rule: the text's word tokens (runs of letters, lower-cased)
+  are looked up in English's vocabulary (the VADER lexicon and scikit-learn's English stop
+  words); when fewer than ``min_english_token_share`` of them (0.3) are found, or the text has no
+  word at all (only emoji or digits), ``is_language_supported`` is false and the review gets no
+  sentiment and no topic. Crude on purpose: it needs no language model, and a wrong "supported"
+  only costs a near-neutral score;
+- every other review: a sentiment score and, when topics were fitted, its dominant topic.
+
+Topics (``fit_topics``): TF-IDF (English stop words removed, words of at least 3 letters found in
+at least ``topics_min_document_frequency`` reviews, so a word only one customer writes, such as a
+name, never becomes a topic word) and NMF, fitted on the supported reviews written before
+as_of_date (at most ``topics_fit_sample_size`` of them, a seeded sample of the sorted reviews). The
+number of topics k is chosen over ``topics_k_min..topics_k_max`` by stability: for each k, NMF is
+refitted on ``topics_stability_resamples`` random subsets (each ``topics_stability_sample_share``
+of the reviews), each refit's topics are matched one-to-one to the full fit's (Hungarian matching
+on the overlap of their top words) and the stability is the mean Jaccard overlap of the matched
+top-word sets. The most stable k wins; ties go to the smaller k. Topics are numbered by how many
+fitted reviews they dominate (1 = most). A review's topic is the one with the largest weight in its
+NMF representation (none when it shares no word with the vocabulary).
+
+Everything is deterministic: the input is sorted by review_id and every random step takes the seed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+from sklearn.decomposition import NMF
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+ARTIFACT_COLUMNS = [
+    "record_type",
+    "review_id",
+    "topic_id",
+    "position",
+    "k",
+    "metric",
+    "value",
+    "text_value",
+    "has_text",
+    "is_language_supported",
+    "sentiment_score",
+    "is_negative",
+]
+SENTIMENT_METHOD = "vader"
+_WORD = re.compile(r"[^\W\d_]+")
+_DECIMALS = 6
+
+
+@dataclass(frozen=True)
+class ReviewTextSettings:
+    """How review text becomes features (dbt var review_text; README "Review text").
+
+    negative_threshold            a review whose sentiment is at most this is negative
+    min_english_token_share       below this share of English word tokens, a text is not scored
+    topics_k_min, topics_k_max    the number of topics tried; topics_k_max is also the number of
+                                  topic share columns of the feature table
+    topics_min_reviews            fewer supported reviews to fit on: no topics
+    topics_fit_sample_size        topics are fitted on at most this many reviews
+    topics_min_document_frequency a topic word occurs in at least this many fitted reviews
+    topics_top_words              words stored per topic (and compared for stability)
+    topics_stability_resamples    refits per k on random subsets
+    topics_stability_sample_share share of the fitted reviews in each subset
+    seed                          every random step
+    """
+
+    negative_threshold: float = -0.05
+    min_english_token_share: float = 0.3
+    topics_k_min: int = 3
+    topics_k_max: int = 8
+    topics_min_reviews: int = 50
+    topics_fit_sample_size: int = 20_000
+    topics_min_document_frequency: int = 5
+    topics_top_words: int = 10
+    topics_stability_resamples: int = 5
+    topics_stability_sample_share: float = 0.8
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        if not -1 <= self.negative_threshold <= 1:
+            raise ValueError("review_text.negative_threshold must be between -1 and 1")
+        if not 0 <= self.min_english_token_share <= 1:
+            raise ValueError("review_text.min_english_token_share must be between 0 and 1")
+        if not 2 <= self.topics_k_min <= self.topics_k_max:
+            raise ValueError("review_text needs 2 <= topics_k_min <= topics_k_max")
+        if not 0 < self.topics_stability_sample_share < 1:
+            raise ValueError("review_text.topics_stability_sample_share must be in (0, 1)")
+        for name in (
+            "topics_min_reviews",
+            "topics_fit_sample_size",
+            "topics_min_document_frequency",
+            "topics_top_words",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(f"review_text.{name} must be at least 1")
+        if self.topics_stability_resamples < 0:
+            raise ValueError("review_text.topics_stability_resamples must not be negative")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any] | None) -> ReviewTextSettings:
+        """Settings from the var's mapping; a key not listed here fails with the valid ones."""
+        values = dict(values or {})
+        types = {f.name: f.type for f in fields(cls)}
+        unknown = sorted(set(values) - set(types))
+        if unknown:
+            raise ValueError(f"unknown review_text settings {unknown}; valid ones: {sorted(types)}")
+        converted = {
+            name: int(value) if types[name] == "int" else float(value)
+            for name, value in values.items()
+            if value is not None
+        }
+        return cls(**converted)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> ReviewTextSettings:
+        """Settings from the JSON document the dbt YAML renders from the var."""
+        return cls.from_mapping(json.loads(text) if text else {})
+
+
+@lru_cache(maxsize=1)
+def _analyzer() -> Any:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+@lru_cache(maxsize=1)
+def english_vocabulary() -> frozenset[str]:
+    """The words the language rule counts as English: VADER's lexicon and the stop words."""
+    lexicon = {word for word in _analyzer().lexicon if _WORD.fullmatch(word)}
+    return frozenset(lexicon | set(ENGLISH_STOP_WORDS))
+
+
+def word_tokens(text: str) -> list[str]:
+    """Runs of letters (any script), lower-cased: the words the language rule looks up."""
+    return _WORD.findall(text.lower())
+
+
+def english_token_share(text: str) -> float | None:
+    """Share of the text's word tokens found in english_vocabulary(); None without any word."""
+    tokens = word_tokens(text)
+    if not tokens:
+        return None
+    vocabulary = english_vocabulary()
+    return sum(token in vocabulary for token in tokens) / len(tokens)
+
+
+def is_language_supported(text: str | None, min_share: float) -> bool | None:
+    """None for no text; else whether the text is English enough for the lexicon to score it."""
+    if text is None or not str(text).strip():
+        return None
+    share = english_token_share(str(text))
+    return share is not None and share >= min_share
+
+
+def score_reviews(reviews: pd.DataFrame, settings: ReviewTextSettings) -> pd.DataFrame:
+    """Sentiment of each review.
+
+    Input: review_id, review_text (null for none). Output, one row per review in review_id
+    order: review_id, has_text, is_language_supported (null without text), sentiment_score
+    (VADER compound; null without text or when the language is not supported), is_negative.
+    """
+    frame = reviews[["review_id", "review_text"]].sort_values("review_id", kind="stable")
+    analyzer = _analyzer()
+    has_text, supported, scores = [], [], []
+    for text in frame["review_text"]:
+        text = None if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
+        verdict = is_language_supported(text, settings.min_english_token_share)
+        has_text.append(verdict is not None)
+        supported.append(verdict)
+        scores.append(
+            round(float(analyzer.polarity_scores(text)["compound"]), 4) if verdict else None
+        )
+    sentiment = pd.array(scores, dtype="Float64")
+    return pd.DataFrame(
+        {
+            "review_id": frame["review_id"].to_numpy(),
+            "has_text": has_text,
+            "is_language_supported": pd.array(supported, dtype="boolean"),
+            "sentiment_score": sentiment,
+            "is_negative": sentiment <= settings.negative_threshold,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class TopicModel:
+    """A fitted topic model: the vectorizer, the NMF, the words and how k was chosen.
+
+    words: topic_id (1..k), position (1..top words), word, weight.
+    candidates: k, stability, reconstruction_error, is_chosen.
+    Topic t is column order[t - 1] of the NMF.
+    """
+
+    vectorizer: TfidfVectorizer
+    nmf: NMF
+    order: tuple[int, ...]
+    words: pd.DataFrame
+    candidates: pd.DataFrame
+    fitted_reviews: int
+
+    @property
+    def k(self) -> int:
+        """The chosen number of topics."""
+        return len(self.order)
+
+    def assign(self, texts: Sequence[str]) -> np.ndarray:
+        """The dominant topic (1..k) of each text, 0 when it shares no word with the topics."""
+        if not len(texts):
+            return np.zeros(0, dtype=np.int64)
+        weights = self.nmf.transform(self.vectorizer.transform(list(texts)))[:, list(self.order)]
+        dominant = np.argmax(weights, axis=1) + 1
+        return np.where(weights.max(axis=1) > 0, dominant, 0).astype(np.int64)
+
+
+def _vectorizer(min_df: int) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        lowercase=True,
+        stop_words="english",
+        token_pattern=r"(?u)\b[^\W\d_]{3,}\b",
+        min_df=min_df,
+        max_df=0.9,
+        sublinear_tf=True,
+        dtype=np.float64,
+    )
+
+
+def _nmf(k: int, seed: int) -> NMF:
+    return NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=500, tol=1e-4)
+
+
+def _top_words(components: np.ndarray, n: int) -> list[list[int]]:
+    return [list(np.argsort(-row, kind="stable")[:n]) for row in components]
+
+
+def _stability(reference: list[list[int]], other: list[list[int]]) -> float:
+    """Mean Jaccard overlap of top-word sets after one-to-one matching of the topics."""
+    overlap = np.array(
+        [[len(set(a) & set(b)) / len(set(a) | set(b)) for b in other] for a in reference]
+    )
+    rows, cols = linear_sum_assignment(-overlap)
+    return float(overlap[rows, cols].mean())
+
+
+def fit_topics(texts: Sequence[str], settings: ReviewTextSettings) -> TopicModel | None:
+    """TF-IDF + NMF on the texts, k chosen by stability; None when there is too little text.
+
+    texts: the supported reviews to fit on, in a fixed order (the caller sorts by review_id).
+    """
+    texts = [str(text) for text in texts]
+    if len(texts) < settings.topics_min_reviews:
+        return None
+    rng = np.random.default_rng(settings.seed)
+    if len(texts) > settings.topics_fit_sample_size:
+        keep = np.sort(rng.choice(len(texts), settings.topics_fit_sample_size, replace=False))
+        texts = [texts[i] for i in keep]
+    vectorizer = _vectorizer(min(settings.topics_min_document_frequency, len(texts)))
+    try:
+        matrix = vectorizer.fit_transform(texts)
+    except ValueError:  # no word is frequent enough: nothing to find topics in
+        return None
+    n_terms = matrix.shape[1]
+    terms = vectorizer.get_feature_names_out()
+    top_n = min(settings.topics_top_words, n_terms)
+    subset_size = int(round(settings.topics_stability_sample_share * matrix.shape[0]))
+    subsets = [
+        np.sort(rng.choice(matrix.shape[0], subset_size, replace=False))
+        for _ in range(settings.topics_stability_resamples)
+    ]
+    rows, fits = [], {}
+    for k in range(settings.topics_k_min, min(settings.topics_k_max, n_terms) + 1):
+        nmf = _nmf(k, settings.seed)
+        nmf.fit(matrix)
+        reference = _top_words(nmf.components_, top_n)
+        scores = [
+            _stability(
+                reference,
+                _top_words(_nmf(k, settings.seed + i + 1).fit(matrix[subset]).components_, top_n),
+            )
+            for i, subset in enumerate(subsets)
+        ]
+        stability = round(float(np.mean(scores)), _DECIMALS) if scores else None
+        rows.append(
+            {
+                "k": k,
+                "stability": stability,
+                "reconstruction_error": round(float(nmf.reconstruction_err_), _DECIMALS),
+            }
+        )
+        fits[k] = nmf
+    if not rows:
+        return None
+    candidates = pd.DataFrame(rows)
+    # Most stable first, then the smaller k (without resamples: the smallest k).
+    ranking = candidates.assign(s=candidates["stability"].fillna(0.0)).sort_values(
+        ["s", "k"], ascending=[False, True], kind="stable"
+    )
+    chosen = int(ranking["k"].iloc[0])
+    candidates["is_chosen"] = candidates["k"] == chosen
+    nmf = fits[chosen]
+    dominant = np.argmax(nmf.transform(matrix), axis=1)
+    sizes = np.bincount(dominant, minlength=chosen)
+    first_word = [terms[int(np.argmax(row))] for row in nmf.components_]
+    order = tuple(sorted(range(chosen), key=lambda j: (-sizes[j], first_word[j])))
+    words = []
+    for topic_id, column in enumerate(order, start=1):
+        row = nmf.components_[column]
+        for position, term in enumerate(_top_words(row[None, :], top_n)[0], start=1):
+            words.append(
+                {
+                    "topic_id": topic_id,
+                    "position": position,
+                    "word": str(terms[term]),
+                    "weight": round(float(row[term]), _DECIMALS),
+                }
+            )
+    return TopicModel(vectorizer, nmf, order, pd.DataFrame(words), candidates, len(texts))
+
+
+def review_text_artifacts(
+    reviews: pd.DataFrame, as_of_date: str, settings: ReviewTextSettings
+) -> pd.DataFrame:
+    """Everything the review text gives, as one long table (ARTIFACT_COLUMNS).
+
+    Input: review_id, review_text, reviewed_at (every staged review). Topics are fitted on the
+    supported reviews written before as_of_date (YYYY-MM-DD); every review is scored. Rows by
+    record_type:
+      review     one per review: has_text, is_language_supported, sentiment_score,
+                 is_negative, topic_id (null without a topic)
+      topic_word one per topic and word: topic_id, position (rank), text_value (the word),
+                 value (its NMF weight)
+      topic_k    one per k tried: k, metric (stability | reconstruction_error), value, and
+                 metric is_chosen (value 1 for the chosen k)
+      parameter  the settings and counts (metric, value or text_value)
+    No review text leaves this function: only scores, topic ids and topic words.
+    """
+    frame = reviews.sort_values("review_id", kind="stable").reset_index(drop=True)
+    scored = score_reviews(frame, settings)
+    supported = scored["is_language_supported"].fillna(False).to_numpy(dtype=bool)
+    written_before = pd.to_datetime(frame["reviewed_at"]) < pd.Timestamp(as_of_date)
+    fit_mask = supported & written_before.to_numpy(dtype=bool)
+    model = fit_topics(frame.loc[fit_mask, "review_text"].tolist(), settings)
+    topic = pd.array([None] * len(frame), dtype="Int64")
+    if model is not None and supported.any():
+        assigned = model.assign(frame.loc[supported, "review_text"].astype(str).tolist())
+        topic[supported] = pd.array(np.where(assigned > 0, assigned, None), dtype="Int64")
+    review_rows = pd.DataFrame(
+        {
+            "record_type": "review",
+            "review_id": scored["review_id"].astype(str),
+            "topic_id": topic,
+            "has_text": scored["has_text"],
+            "is_language_supported": scored["is_language_supported"],
+            "sentiment_score": scored["sentiment_score"],
+            "is_negative": scored["is_negative"],
+        }
+    )
+    parts = [review_rows]
+    parameters = [
+        ("sentiment_method", None, SENTIMENT_METHOD),
+        ("reviews", float(len(frame)), None),
+        ("reviews_with_text", float(scored["has_text"].sum()), None),
+        ("reviews_language_supported", float(supported.sum()), None),
+        ("topics_fitted_reviews", float(model.fitted_reviews) if model else 0.0, None),
+        ("topics_k", float(model.k) if model else None, None),
+        (
+            "topics_status",
+            None,
+            "fitted"
+            if model
+            else f"not fitted: fewer than {settings.topics_min_reviews} supported reviews with "
+            "frequent enough words before as_of_date",
+        ),
+    ] + [(f"setting_{f.name}", float(getattr(settings, f.name)), None) for f in fields(settings)]
+    parts.append(
+        pd.DataFrame(
+            {
+                "record_type": "parameter",
+                "metric": [name for name, _, _ in parameters],
+                "value": [value for _, value, _ in parameters],
+                "text_value": [text for _, _, text in parameters],
+            }
+        )
+    )
+    if model is not None:
+        parts.append(
+            pd.DataFrame(
+                {
+                    "record_type": "topic_word",
+                    "topic_id": model.words["topic_id"],
+                    "position": model.words["position"],
+                    "text_value": model.words["word"],
+                    "value": model.words["weight"],
+                }
+            )
+        )
+        long_k = model.candidates.assign(is_chosen=model.candidates["is_chosen"].astype(float))
+        long_k = long_k.melt(
+            id_vars="k",
+            value_vars=["stability", "reconstruction_error", "is_chosen"],
+            var_name="metric",
+        )
+        parts.append(long_k.assign(record_type="topic_k"))
+    return _typed(pd.concat(parts, ignore_index=True))
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """ARTIFACT_COLUMNS with fixed types, also when empty (the warehouse table keeps its shape)."""
+    types = {
+        "record_type": "string",
+        "review_id": "string",
+        "topic_id": "Int64",
+        "position": "Int64",
+        "k": "Int64",
+        "metric": "string",
+        "value": "Float64",
+        "text_value": "string",
+        "has_text": "boolean",
+        "is_language_supported": "boolean",
+        "sentiment_score": "Float64",
+        "is_negative": "boolean",
+    }
+    frame = frame.reindex(columns=ARTIFACT_COLUMNS)
+    return frame.astype(types)[ARTIFACT_COLUMNS]
