@@ -8,7 +8,11 @@ Measures, with medians over several repetitions:
   times; the raw rows are read before the clock starts;
 - command: the wall time of `customer-segmentation assign bundle.json` in a new process (Python
   start, imports, load and one call), --command-runs times;
-- imports: the wall time of a new process that only imports customer_segmentation.assign.
+- imports: the wall time of a new process that only imports customer_segmentation.assign;
+- stream: `customer-segmentation assign --stream` started once; the time from writing one
+  customer's line to reading its answer line, for every customer and repeat as in "call" (the
+  answers are compared with the build's like the calls'), and the start-up until the first
+  answer.
 
 Every call's answer is compared with the build's marts (segment, distance, churn probability,
 expected value, P(alive), expected purchases, the method that scored): a mismatch is reported,
@@ -81,6 +85,32 @@ def customer_rows(data_dir: Path, customer_id: str) -> dict[str, pd.DataFrame]:
     return rows
 
 
+def stream_seconds(
+    command: list[str], bundles: list[str], repeats: int
+) -> tuple[float, list[float], list[dict]]:
+    """Start `assign --stream`, send each bundle (one line) repeats times, waiting for each
+    answer: (seconds until the first answer, seconds per later answer, the answers)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+    )
+    assert process.stdin is not None and process.stdout is not None
+    first_answer, times, answers = None, [], []
+    for bundle in bundles:
+        for _ in range(repeats):
+            sent = time.perf_counter()
+            process.stdin.write(bundle + "\n")
+            process.stdin.flush()
+            answers.append(json.loads(process.stdout.readline()))
+            if first_answer is None:
+                first_answer = time.perf_counter() - started
+            else:
+                times.append(time.perf_counter() - sent)
+    process.stdin.close()
+    process.wait(timeout=60)
+    return first_answer, times, answers
+
+
 def median_seconds(command: list[str], runs: int) -> float:
     times = []
     for _ in range(runs):
@@ -138,6 +168,36 @@ def main(argv: list[str] | None = None) -> int:
             mismatches.append(expected.customer_id)
     assigner.close()
 
+    stream_bundles = [
+        json.dumps(
+            {
+                table: json.loads(frame.to_json(orient="records", date_format="iso"))
+                for table, frame in customer_rows(arguments.data, customer_id).items()
+            }
+        )
+        for customer_id in build["customer_id"]
+    ]
+    executable = str(Path(sys.executable).with_name("customer-segmentation"))
+    stream_start, stream_times, stream_answers = stream_seconds(
+        [
+            executable,
+            "assign",
+            "--stream",
+            "--warehouse",
+            str(arguments.warehouse),
+            "--target-path",
+            str(arguments.target_path),
+        ],
+        stream_bundles,
+        arguments.repeats,
+    )
+    for index, expected in enumerate(build.itertuples()):
+        answer = stream_answers[index * arguments.repeats]
+        if [answer.get(column) for column in COMPARED] != [
+            _plain(getattr(expected, column)) for column in COMPARED
+        ]:
+            mismatches.append(f"{expected.customer_id} (stream)")
+
     with tempfile.TemporaryDirectory() as scratch:
         bundle = Path(scratch) / "customer.json"
         rows = customer_rows(arguments.data, build["customer_id"].iloc[0])
@@ -149,7 +209,6 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
         )
-        executable = str(Path(sys.executable).with_name("customer-segmentation"))
         command_seconds = median_seconds(
             [
                 executable,
@@ -181,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         "call_seconds_max": max(call_times),
         "command_seconds_median": command_seconds,
         "import_seconds_median": import_seconds,
+        "stream_start_seconds": stream_start,
+        "stream_answer_seconds_median": statistics.median(stream_times),
+        "stream_answer_seconds_p90": sorted(stream_times)[int(0.9 * (len(stream_times) - 1))],
+        "stream_answers": len(stream_times),
         "mismatches": mismatches,
     }
     arguments.output.mkdir(parents=True, exist_ok=True)
@@ -207,6 +270,12 @@ def main(argv: list[str] | None = None) -> int:
         f"| {result['command_seconds_median']:.3f} |",
         f"| of which a new Python process importing the module (median of "
         f"{arguments.command_runs}) | {result['import_seconds_median']:.3f} |",
+        f"| `customer-segmentation assign --stream`: one answer, line in to line out (median of "
+        f"{result['stream_answers']}) | {result['stream_answer_seconds_median']:.3f} |",
+        f"| `assign --stream`: one answer, 90th percentile "
+        f"| {result['stream_answer_seconds_p90']:.3f} |",
+        f"| `assign --stream`: start until the first answer "
+        f"| {result['stream_start_seconds']:.3f} |",
         "",
         "Answers different from the build's marts: "
         + (", ".join(mismatches) if mismatches else "none")

@@ -63,6 +63,7 @@ __all__ = [
     "Assignment",
     "assign_customer",
     "read_customer_input",
+    "serve_lines",
 ]
 
 # The input contract (README, "Input contract"): the columns the staging models read.
@@ -699,19 +700,44 @@ def read_customer_input(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if path.suffix.lower() == ".csv":
         return {"orders": read_rows(path)}
-    content = json.loads(path.read_text())
+    return customer_bundle(json.loads(path.read_text()), str(path))
+
+
+def customer_bundle(content: Any, where: str) -> dict[str, Any]:
+    """A parsed JSON input (a list of order rows, or an object of tables) as keyword arguments
+    of Assigner.assign; where names it in errors."""
     if isinstance(content, list):
         return {"orders": content}
     if not isinstance(content, dict):
-        raise ValueError(f"{path}: expected a JSON object of tables or a list of order rows")
+        raise ValueError(f"{where}: expected a JSON object of tables or a list of order rows")
     known = {*INPUT_COLUMNS, "customer"}
     unknown = sorted(set(content) - known)
     if unknown:
-        raise ValueError(f"{path}: unknown keys {unknown}; expected some of {sorted(known)}")
+        raise ValueError(f"{where}: unknown keys {unknown}; expected some of {sorted(known)}")
     tables = {key: value for key, value in content.items() if key != "customer"}
     if "customer" in content:
         tables["customers"] = [content["customer"]]
     return tables
+
+
+def serve_lines(assigner: Assigner, lines: Iterable[str], output: Any) -> int:
+    """One customer per input line (a JSON bundle, as customer_bundle reads it), one JSON answer
+    per output line, from one Assigner: the warehouse is read and the libraries imported once, so
+    each answer takes one call's time. A line that cannot be assigned gets {"error": ...} and
+    the next line is read. Returns how many lines failed."""
+    failed = 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            tables = customer_bundle(json.loads(line), f"line {number}")
+            answer = assigner.assign(**tables).to_dict()
+        except (ValueError, RuntimeError) as error:
+            failed += 1
+            answer = {"line": number, "error": str(error)}
+        output.write(json.dumps(answer) + "\n")
+        output.flush()
+    return failed
 
 
 def read_rows(path: str | Path) -> pd.DataFrame | list[dict[str, Any]]:
@@ -882,8 +908,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "input",
         type=Path,
+        nargs="?",
         help="the customer's orders (CSV, or a JSON list of rows), or a JSON object with any "
         "of orders, order_items, events, reviews, customer",
+    )
+    parser.add_argument(
+        "--stream",
+        action="store_true",
+        help="keep running: read one customer per line of standard input (a JSON object as "
+        "above, on one line) and write one JSON answer per line, loading the model once",
     )
     for table in ("order_items", "events", "reviews"):
         parser.add_argument(
@@ -906,6 +939,19 @@ def main(argv: list[str] | None = None) -> int:
         "--as-of-date", help="compute the features at this date (default: the build's)"
     )
     arguments = parser.parse_args(argv)
+    if arguments.stream:
+        if arguments.input is not None or arguments.as_of_date is not None:
+            parser.error("--stream reads every customer from standard input")
+        try:
+            assigner = Assigner(arguments.warehouse, arguments.target_path)
+        except (ValueError, FileNotFoundError, RuntimeError) as error:
+            print(f"customer-segmentation assign: {error}", file=sys.stderr)
+            return 2
+        with assigner:
+            failed = serve_lines(assigner, sys.stdin, sys.stdout)
+        return 1 if failed else 0
+    if arguments.input is None:
+        parser.error("give the customer's input file, or --stream")
     try:
         tables = read_customer_input(arguments.input)
         for table, path in (

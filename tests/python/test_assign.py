@@ -222,6 +222,61 @@ def test_the_command_reads_json_and_csv_and_says_what_it_used(
 
 
 @pytest.mark.dbt
+def test_the_streaming_command_answers_a_line_per_customer(
+    demo_build, demo_data, build_target, chosen_customers
+):
+    """`assign --stream` loads the model once and answers one JSON line per input line; a line
+    it cannot assign gets an error line and the next line is still answered."""
+    lines = []
+    for customer_id in chosen_customers[:2]:
+        rows = raw_rows(demo_data, customer_id)
+        lines.append(
+            json.dumps(
+                {
+                    table: json.loads(frame.to_json(orient="records", date_format="iso"))
+                    for table, frame in rows.items()
+                    if table != "customers"
+                }
+            )
+        )
+    lines.insert(1, json.dumps({"orders": [], "basket": []}))
+    command = [
+        str(Path(sys.executable).with_name("customer-segmentation")),
+        "assign",
+        "--stream",
+        "--warehouse",
+        str(demo_build.database),
+        "--target-path",
+        str(build_target),
+    ]
+    finished = subprocess.run(
+        command,
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=False,
+        timeout=300,
+    )
+    assert finished.returncode == 1, finished.stderr[-2000:]
+    answers = [json.loads(line) for line in finished.stdout.splitlines()]
+    assert len(answers) == 3
+    assert answers[1] == {
+        "line": 2,
+        "error": "line 2: unknown keys ['basket']; expected some of "
+        "['customer', 'customers', 'events', 'order_items', 'orders', 'reviews']",
+    }
+    expected = demo_build.query(
+        "select customer_id, segment_id, distance_to_centroid from marts.customer_segments "
+        f"where customer_id in ('{chosen_customers[0]}', '{chosen_customers[1]}')"
+    ).set_index("customer_id")
+    for answer, customer_id in zip((answers[0], answers[2]), chosen_customers[:2], strict=True):
+        assert answer["customer_id"] == customer_id
+        assert answer["segment_id"] == expected.loc[customer_id, "segment_id"]
+        assert answer["distance_to_centroid"] == expected.loc[customer_id, "distance_to_centroid"]
+
+
+@pytest.mark.dbt
 def test_a_new_customer_is_assigned_and_bad_rows_are_reported(assigner):
     orders = [
         {"order_id": "N-1", "customer_id": "NEW-1", "ordered_at": "2026-05-01 10:00", "amount": 80},
