@@ -85,7 +85,8 @@ per_customer as (
             sum(case when sequenced_orders.is_refund then -sequenced_orders.amount else 0 end)
             as {{ type_money() }}
         ) as refunded_amount,
-        sum(
+        -- A count: cast, as DuckDB sums integers into a 128-bit type that pandas reads as float.
+        cast(sum(
             case
                 -- First: Spark's dateadd stops on a null timestamp (assert_not_null).
                 when sequenced_orders.latest_purchase_at is null then 0
@@ -95,7 +96,7 @@ per_customer as (
                     then 1
                 else 0
             end
-        ) as rapid_return_cycles,
+        ) as {{ dbt.type_bigint() }}) as rapid_return_cycles,
         count(order_discounts.order_id) as orders_with_lines,
         sum(
             case

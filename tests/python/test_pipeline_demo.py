@@ -32,7 +32,12 @@ def test_planted_personas_are_recovered(demo_build, demo_data):
 def test_planted_abusers_are_sent_to_review(demo_build, demo_data):
     # The demo plants return and refund abusers (demo/shop.py, RISK_ABUSER_SHARE); the review band
     # of marts.customer_risk, with the default var risk, should find them and few others.
-    risk = demo_build.query("select customer_id, risk_band, risk_reason from marts.customer_risk")
+    risk = demo_build.query(
+        "select customer_id, risk_band, risk_reason, rapid_return_cycles from marts.customer_risk"
+    )
+    # A count reads as integers in pandas (DuckDB's sum of integers is 128-bit otherwise).
+    assert risk["rapid_return_cycles"].dtype.kind == "i"
+    assert (risk.loc[risk["risk_band"] == "review", "rapid_return_cycles"] >= 0).all()
     labels = planted_personas(demo_data)
     joined = labels.merge(risk, on="customer_id", how="left")
     flagged = joined["risk_band"] == "review"
