@@ -53,6 +53,16 @@ COMPARED = (
 )
 
 
+def json_bundle(rows: dict[str, pd.DataFrame]) -> str:
+    """A customer's rows as the one-line JSON object the command reads."""
+    return json.dumps(
+        {
+            table: json.loads(frame.to_json(orient="records", date_format="iso"))
+            for table, frame in rows.items()
+        }
+    )
+
+
 def customer_rows(data_dir: Path, customer_id: str) -> dict[str, pd.DataFrame]:
     """One customer's raw rows of every input the shop has, as the build read them."""
     rows: dict[str, pd.DataFrame] = {}
@@ -155,28 +165,21 @@ def main(argv: list[str] | None = None) -> int:
 
     assigner = Assigner(arguments.warehouse, arguments.target_path)
     call_times, cpu_times, mismatches, row_counts = [], [], [], []
+    bundles, expected_answers = [], []
     for expected in build.itertuples():
         rows = customer_rows(arguments.data, expected.customer_id)
+        bundles.append(json_bundle(rows))
+        expected_answers.append([_plain(getattr(expected, column)) for column in COMPARED])
         row_counts.append(sum(len(frame) for frame in rows.values()))
         for _ in range(arguments.repeats):
             started, cpu_started = time.perf_counter(), time.process_time()
             result = assigner.assign(**rows)
             call_times.append(time.perf_counter() - started)
             cpu_times.append(time.process_time() - cpu_started)
-        answer = [getattr(result, column) for column in COMPARED]
-        if answer != [_plain(getattr(expected, column)) for column in COMPARED]:
+        if [getattr(result, column) for column in COMPARED] != expected_answers[-1]:
             mismatches.append(expected.customer_id)
     assigner.close()
 
-    stream_bundles = [
-        json.dumps(
-            {
-                table: json.loads(frame.to_json(orient="records", date_format="iso"))
-                for table, frame in customer_rows(arguments.data, customer_id).items()
-            }
-        )
-        for customer_id in build["customer_id"]
-    ]
     executable = str(Path(sys.executable).with_name("customer-segmentation"))
     stream_start, stream_times, stream_answers = stream_seconds(
         [
@@ -188,27 +191,17 @@ def main(argv: list[str] | None = None) -> int:
             "--target-path",
             str(arguments.target_path),
         ],
-        stream_bundles,
+        bundles,
         arguments.repeats,
     )
-    for index, expected in enumerate(build.itertuples()):
+    for index, customer_id in enumerate(build["customer_id"]):
         answer = stream_answers[index * arguments.repeats]
-        if [answer.get(column) for column in COMPARED] != [
-            _plain(getattr(expected, column)) for column in COMPARED
-        ]:
-            mismatches.append(f"{expected.customer_id} (stream)")
+        if [answer.get(column) for column in COMPARED] != expected_answers[index]:
+            mismatches.append(f"{customer_id} (stream)")
 
     with tempfile.TemporaryDirectory() as scratch:
         bundle = Path(scratch) / "customer.json"
-        rows = customer_rows(arguments.data, build["customer_id"].iloc[0])
-        bundle.write_text(
-            json.dumps(
-                {
-                    table: json.loads(frame.to_json(orient="records", date_format="iso"))
-                    for table, frame in rows.items()
-                }
-            )
-        )
+        bundle.write_text(bundles[0])
         command_seconds = median_seconds(
             [
                 executable,

@@ -181,20 +181,24 @@ def test_a_customer_of_the_build_gets_the_builds_answer_exactly(
         assert result.as_of_date == str(segments.loc[customer_id, "as_of_date"])[:10]
 
 
+def json_records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as the JSON input of the command reads them (ISO dates)."""
+    return json.loads(frame.to_json(orient="records", date_format="iso"))
+
+
+def json_tables(rows: dict[str, pd.DataFrame]) -> dict[str, list[dict]]:
+    """A customer's raw rows, except the customer row, as the command's JSON object."""
+    return {table: json_records(frame) for table, frame in rows.items() if table != "customers"}
+
+
 @pytest.mark.dbt
 def test_the_command_reads_json_and_csv_and_says_what_it_used(
     demo_build, demo_data, build_target, chosen_customers, tmp_path, capsys
 ):
     customer_id = chosen_customers[0]
     rows = raw_rows(demo_data, customer_id)
-    bundle = {
-        table: json.loads(frame.to_json(orient="records", date_format="iso"))
-        for table, frame in rows.items()
-        if table != "customers"
-    }
-    bundle["customer"] = json.loads(rows["customers"].to_json(orient="records", date_format="iso"))[
-        0
-    ]
+    bundle = json_tables(rows)
+    bundle["customer"] = json_records(rows["customers"])[0]
     (tmp_path / "customer.json").write_text(json.dumps(bundle))
     arguments = ["--warehouse", str(demo_build.database), "--target-path", str(build_target)]
     assert main([str(tmp_path / "customer.json"), *arguments]) == 0
@@ -230,15 +234,7 @@ def test_the_streaming_command_answers_a_line_per_customer(
     lines = []
     for customer_id in chosen_customers[:2]:
         rows = raw_rows(demo_data, customer_id)
-        lines.append(
-            json.dumps(
-                {
-                    table: json.loads(frame.to_json(orient="records", date_format="iso"))
-                    for table, frame in rows.items()
-                    if table != "customers"
-                }
-            )
-        )
+        lines.append(json.dumps(json_tables(rows)))
     lines.insert(1, json.dumps({"orders": [], "basket": []}))
     command = [
         str(Path(sys.executable).with_name("customer-segmentation")),
