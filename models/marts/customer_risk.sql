@@ -214,46 +214,34 @@ counted as (
 ),
 
 -- Each fired signal as '; <what the customer did> (higher than N% of other customers)'.
+{%- set signals = [
+    {'flag': 'is_high_return_rate', 'percentile': 'return_rate_percentile', 'what': [
+        "'returned '", dbt.cast('full_returns', dbt.type_string()),
+        "' of '", dbt.cast('orders_placed', dbt.type_string()), "' orders in full'"]},
+    {'flag': 'is_high_refund_rate', 'percentile': 'refund_rate_percentile', 'what': [
+        dbt.cast('refunds', dbt.type_string()),
+        "' refunds on '", dbt.cast('orders_placed', dbt.type_string()), "' orders'"]},
+    {'flag': 'has_rapid_return_cycles', 'percentile': 'rapid_return_cycles_percentile', 'what': [
+        dbt.cast('rapid_return_cycles', dbt.type_string()),
+        "' refunds within " ~ risk.rapid_return_days ~ " days of a purchase'"]},
+    {'flag': 'is_high_discount_share', 'percentile': 'high_discount_order_share_percentile', 'what': [
+        dbt.cast('high_discount_orders', dbt.type_string()),
+        "' of '", dbt.cast('orders_with_lines', dbt.type_string()),
+        "' orders at a discount of " ~ (risk.high_discount_rate * 100) | round | int ~ "% or more'"]},
+] %}
+{%- set phrases = [] %}
+{%- for signal in signals %}
+    {%- do phrases.append("case when " ~ signal.flag ~ " then " ~ dbt.concat(
+        ["'; '"] + signal.what + [
+            "' (higher than '",
+            dbt.cast(dbt.cast('floor(' ~ signal.percentile ~ ' * 100)', 'integer'), dbt.type_string()),
+            "'% of other customers)'"]) ~ " else '' end") %}
+{%- endfor %}
 described as (
 
     select
         counted.*,
-        {{ dbt.concat([
-            "case when is_high_return_rate then " ~ dbt.concat([
-                "'; returned '",
-                dbt.cast('full_returns', dbt.type_string()),
-                "' of '",
-                dbt.cast('orders_placed', dbt.type_string()),
-                "' orders in full (higher than '",
-                dbt.cast(dbt.cast('floor(return_rate_percentile * 100)', 'integer'), dbt.type_string()),
-                "'% of other customers)'",
-            ]) ~ " else '' end",
-            "case when is_high_refund_rate then " ~ dbt.concat([
-                "'; '",
-                dbt.cast('refunds', dbt.type_string()),
-                "' refunds on '",
-                dbt.cast('orders_placed', dbt.type_string()),
-                "' orders (higher than '",
-                dbt.cast(dbt.cast('floor(refund_rate_percentile * 100)', 'integer'), dbt.type_string()),
-                "'% of other customers)'",
-            ]) ~ " else '' end",
-            "case when has_rapid_return_cycles then " ~ dbt.concat([
-                "'; '",
-                dbt.cast('rapid_return_cycles', dbt.type_string()),
-                "' refunds within " ~ risk.rapid_return_days ~ " days of a purchase (higher than '",
-                dbt.cast(dbt.cast('floor(rapid_return_cycles_percentile * 100)', 'integer'), dbt.type_string()),
-                "'% of other customers)'",
-            ]) ~ " else '' end",
-            "case when is_high_discount_share then " ~ dbt.concat([
-                "'; '",
-                dbt.cast('high_discount_orders', dbt.type_string()),
-                "' of '",
-                dbt.cast('orders_with_lines', dbt.type_string()),
-                "' orders at a discount of " ~ (risk.high_discount_rate * 100) | round | int ~ "% or more (higher than '",
-                dbt.cast(dbt.cast('floor(high_discount_order_share_percentile * 100)', 'integer'), dbt.type_string()),
-                "'% of other customers)'",
-            ]) ~ " else '' end",
-        ]) }} as signal_phrases
+        {{ dbt.concat(phrases) }} as signal_phrases
     from counted
 
 ),
