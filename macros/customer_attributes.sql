@@ -1,6 +1,6 @@
 {#- The shop's own customer attributes (var customer_attributes), checked and normalised: extra
     columns of the `customers` input, beyond the contract, that describe customers (income band,
-    household size, loyalty tier, a B2B flag). README, "Customer attributes".
+    household size, loyalty tier, a B2B flag). docs/input.md, "Customer attributes".
 
         customer_attributes:
           loyalty_tier: categorical                  # short form

@@ -41,7 +41,7 @@
 
 {#- Finds one raw input table of the `shop` source, at run time (the ingest step).
 
-    Two input modes (see README, "Input contract"):
+    Two input modes (see docs/input.md, "Input contract"):
     - files (default): var raw_data_path names a directory holding <table>.parquet or <table>.csv;
     - warehouse: var raw_schema (and optionally raw_database) names where the tables already are.
 

@@ -1,4 +1,4 @@
-{#- The input contract (README, "Input contract"), declared once: the tables of the `shop` source
+{#- The input contract (docs/input.md, "Input contract"), declared once: the tables of the `shop` source
     and, per table, the columns staging reads, in order. Returns a list of
     {name, is_required, columns: [{name, is_required, expects}]}.
 

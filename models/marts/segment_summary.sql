@@ -55,7 +55,7 @@ ranked_profiles as (
         ) as importance_rank
     from profiles
     -- A segment is described by what its customers do and the attributes the shop may act on,
-    -- never by a sensitive attribute (README, "Customer attributes"), nor by a feature most of
+    -- never by a sensitive attribute (docs/input.md), nor by a feature most of
     -- it has no value for.
     where z_score is not null and not is_sensitive and is_defined_for_segment
 

@@ -66,7 +66,7 @@ __all__ = [
     "serve_lines",
 ]
 
-# The input contract (README, "Input contract"): the columns the staging models read.
+# The input contract (docs/input.md, "Input contract"): the columns the staging models read.
 INPUT_COLUMNS: dict[str, tuple[str, ...]] = {
     "orders": ("order_id", "customer_id", "ordered_at", "amount", "status"),
     "order_items": ("order_id", "product_id", "quantity", "unit_price", "discount_amount"),

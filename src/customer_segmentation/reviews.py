@@ -68,7 +68,7 @@ _DECIMALS = 6
 
 @dataclass(frozen=True)
 class ReviewTextSettings:
-    """How review text becomes features (dbt var review_text; README "Review text").
+    """How review text becomes features (dbt var review_text; docs/how-it-works.md "Review text").
 
     negative_threshold            a review whose sentiment is at most this is negative
     min_english_token_share       below this share of English word tokens, a text is not scored

@@ -1,5 +1,5 @@
-"""Real exports never break the build: no input that keeps to the input contract (README, "Input
-contract") can make a test on an intermediate model or a mart fail. Every value range, key and
+"""Real exports never break the build: no input that keeps to the input contract (docs/input.md)
+can make a test on an intermediate model or a mart fail. Every value range, key and
 relationship those tests assume is guaranteed by a staging rule (a row rejected with a reason)
 or by a definition that cannot leave the range; docs/bad_input.md, "Invariants", lists each test
 and the rule that holds it.

@@ -118,7 +118,8 @@ def test_features_are_weighted_by_how_they_relate_to_the_outcomes(demo_build):
 
 
 def _grid_in_python(features: pd.DataFrame, seed: pd.DataFrame) -> pd.Series:
-    """The RFM grid computed here, independently of the SQL (README "Reading the validation")."""
+    """The RFM grid computed here, independently of the SQL (docs/validation.md, "Reading the
+    validation")."""
 
     def quintile(values: pd.Series) -> np.ndarray:
         edges = np.quantile(values.to_numpy(dtype=float), [0.2, 0.4, 0.6, 0.8])
