@@ -6,7 +6,7 @@ Like the pandas reference it imports nothing from the product; it takes the mode
 summary from the pandas reference so that the two differ only where polars and pandas differ:
 reading and aggregating the input files. The feature definitions (cleaning, RFM, baskets,
 browsing) are those of the pandas reference's docstring, rule for rule, and
-tests/python/test_benchmark_references.py checks that both give the same feature table.
+tests/unit/test_benchmark_references.py checks that both give the same feature table.
 
 Inputs, options and outputs as the pandas reference (customer_segments.parquet,
 segment_summary.parquet, timings.json in --output); the two small output files are written by

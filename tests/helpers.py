@@ -1,4 +1,6 @@
-"""Shared helpers for the end-to-end tests: build the dbt project into a temporary warehouse."""
+"""Helpers shared by the unit and end-to-end tests: build the dbt project into a temporary folder.
+
+The session fixtures that use them (demo_data, demo_build) are in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 
@@ -77,22 +79,6 @@ def run_dbt(
 
 DEMO_CUSTOMERS = 3000
 DEMO_SEED = 11
-
-
-@pytest.fixture(scope="session")
-def demo_data(tmp_path_factory) -> Path:
-    """A demo shop of DEMO_CUSTOMERS customers, written once per test session."""
-    from demo.shop import generate_shop
-
-    directory = tmp_path_factory.mktemp("demo_shop")
-    generate_shop(directory, n_customers=DEMO_CUSTOMERS, seed=DEMO_SEED)
-    return directory
-
-
-@pytest.fixture(scope="session")
-def demo_build(demo_data, tmp_path_factory) -> DbtRun:
-    """The whole project built once on the demo shop (read it; copy it before changing it)."""
-    return run_dbt(tmp_path_factory.mktemp("demo_build"), {"raw_data_path": str(demo_data)})
 
 
 def copy_warehouse(run: DbtRun, work_dir: Path) -> Path:

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO_ROOT, SHARED_DATA, copy_warehouse, run_dbt
+from helpers import REPO_ROOT, SHARED_DATA, copy_warehouse, run_dbt
 
 pytestmark = pytest.mark.dbt
 

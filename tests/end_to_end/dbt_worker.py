@@ -1,7 +1,7 @@
 """A dbt process that parses the project once and then runs one command after another.
 
 dbt spends seconds parsing the project before every command. Tests that build many small shops
-(the property test of tests/python/test_build_invariants.py) send each command to one worker
+(the property test of tests/end_to_end/test_build_invariants.py) send each command to one worker
 process that keeps the parsed manifest (dbtRunner(manifest=...)), so only the first command
 pays for the parse. Vars that node configs read at parse time (the segmentation settings) keep
 the values of the parse; vars read by the SQL (raw_data_path, as_of_date, customer_attributes)
@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import REPO_ROOT
+from helpers import REPO_ROOT
 
 WAREHOUSE_FILE = "warehouse.duckdb"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO_ROOT, assert_sql_fit_run_records, copy_warehouse, run_dbt
+from helpers import REPO_ROOT, assert_sql_fit_run_records, copy_warehouse, run_dbt
 
 from customer_segmentation.model_store import schema_violations
 

@@ -314,7 +314,7 @@ def test_the_command_fits_shops_from_warehouses(shops, tmp_path, capsys):
 @pytest.fixture(scope="module")
 def second_shop_build(tmp_path_factory):
     """A second demo shop (another seed, 1,000 customers) built into a warehouse of its own."""
-    from conftest import run_dbt
+    from helpers import run_dbt
 
     from demo.shop import generate_shop
 

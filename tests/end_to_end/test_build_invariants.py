@@ -15,11 +15,11 @@ shop is built with `dbt build` (unit tests excluded: they do not read the data) 
 must pass. Hypothesis draws the plan of a shop (sizes, formats, toggles, a seed); numpy draws
 the rows from the seed, so a failing plan printed by hypothesis rebuilds the same shop.
 
-The builds run in one dbt process that parses the project once (tests/python/dbt_worker.py).
+The builds run in one dbt process that parses the project once (tests/end_to_end/dbt_worker.py).
 In CI the test runs SHOP_PROPERTY_EXAMPLES examples (default 3, derandomized, no shrinking: a
 build takes about 20 seconds) after an explicit example with every extreme at once. More:
 
-    SHOP_PROPERTY_EXAMPLES=40 .venv/bin/pytest tests/python/test_build_invariants.py -k property
+    SHOP_PROPERTY_EXAMPLES=40 .venv/bin/pytest tests/end_to_end/test_build_invariants.py -k property
 
 The two failures that opened issue 18 are regression tests here: an all-null list_price written
 by pandas (Parquet type NULL) stopped compilation, and discounts larger than the price paid

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DEMO_CUSTOMERS, planted_personas, run_dbt
+from helpers import DEMO_CUSTOMERS, planted_personas, run_dbt
 from sklearn.metrics import adjusted_rand_score
 
 from customer_segmentation.cli import print_summary

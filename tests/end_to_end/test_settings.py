@@ -8,7 +8,7 @@ import re
 from dataclasses import fields
 
 import pytest
-from conftest import REPO_ROOT, run_dbt
+from helpers import REPO_ROOT, run_dbt
 
 from customer_segmentation.settings import (
     MACRO_PATH,

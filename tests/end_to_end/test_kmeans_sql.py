@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import assert_sql_fit_run_records, copy_warehouse, planted_personas, run_dbt
+from helpers import assert_sql_fit_run_records, copy_warehouse, planted_personas, run_dbt
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 

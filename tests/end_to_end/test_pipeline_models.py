@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from conftest import copy_warehouse, planted_personas, run_dbt
+from helpers import copy_warehouse, planted_personas, run_dbt
 from sklearn.metrics import adjusted_rand_score
 
 pytestmark = pytest.mark.dbt

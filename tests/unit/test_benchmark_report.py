@@ -7,7 +7,7 @@ import importlib.util
 import sys
 
 import pytest
-from conftest import REPO_ROOT
+from helpers import REPO_ROOT
 
 
 @pytest.fixture(scope="module")

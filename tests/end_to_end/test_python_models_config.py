@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import REPO_ROOT, run_dbt
+from helpers import REPO_ROOT, run_dbt
 
 CONFIG_GET = re.compile(r"""dbt\.config\.get\(\s*["']([^"']+)["']""")
 

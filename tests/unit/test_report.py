@@ -4,7 +4,7 @@ The fixture writes the tables the report reads, with the column names of the dbt
 DuckDB file: the models that exist today, and optionally the marts of later issues
 (segment_profiles, segment_model_selection, segment_explanations, campaign_audiences,
 segment_migration, customer_scores, segment_monitoring, segment_fairness).
-tests/python/test_report_browser.py reuses build_warehouse to render the page in Chromium.
+tests/unit/test_report_browser.py reuses build_warehouse to render the page in Chromium.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ Chromium is /usr/bin/chromium (or $CHROMIUM). Without it the tests skip, unless 
 installs Chromium, so a missing browser there is a failure, not a silent skip.
 
 Run as a script to screenshot a report at its full height:
-    python tests/python/test_report_browser.py REPORT.html SCREENSHOT.png
+    python tests/unit/test_report_browser.py REPORT.html SCREENSHOT.png
 """
 
 from __future__ import annotations
@@ -270,7 +270,7 @@ def test_the_check_fails_on_a_broken_page(chromium, full_page, tmp_path, breakag
 
 
 if __name__ == "__main__":
-    # python tests/python/test_report_browser.py REPORT.html SCREENSHOT.png
+    # python tests/unit/test_report_browser.py REPORT.html SCREENSHOT.png
     if len(sys.argv) != 3:
         raise SystemExit(__doc__.rsplit("Run as a script", 1)[1])
     browser = chromium_path()

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import run_dbt
+from helpers import run_dbt
 
 from demo.shop import generate_shop
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 import pytest
-from conftest import run_dbt
+from helpers import run_dbt
 
 from demo.shop import generate_shop
 

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import DbtRun, copy_warehouse, run_dbt
+from helpers import DbtRun, copy_warehouse, run_dbt
 
 pytestmark = pytest.mark.dbt
 

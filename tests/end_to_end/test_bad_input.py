@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from conftest import REPO_ROOT, DbtRun
+from helpers import REPO_ROOT, DbtRun
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import run_dbt
+from helpers import run_dbt
 
 from demo.shop import generate_shop
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from conftest import REPO_ROOT
+from helpers import REPO_ROOT
 
 from demo.shop import generate_shop
 

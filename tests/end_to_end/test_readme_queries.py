@@ -6,7 +6,7 @@ import re
 
 import duckdb
 import pytest
-from conftest import REPO_ROOT
+from helpers import REPO_ROOT
 
 SQL_BLOCK = re.compile(r"```sql\n(.*?)```", re.DOTALL)
 

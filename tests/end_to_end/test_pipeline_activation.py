@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import REPO_ROOT, SHARED_DATA, copy_warehouse, run_dbt
+from helpers import REPO_ROOT, SHARED_DATA, copy_warehouse, run_dbt
 from test_assign import SCORE_COLUMNS as ASSIGN_SCORE_COLUMNS
 from test_assign import SEGMENT_COLUMNS as ASSIGN_SEGMENT_COLUMNS
 from test_assign import plain

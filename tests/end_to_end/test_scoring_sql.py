@@ -12,7 +12,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_dbt
+from helpers import run_dbt
 
 from customer_segmentation.preprocessing import apply_scaling, fit_scaling, weight_scaling
 from customer_segmentation.scoring import assign_to_nearest
