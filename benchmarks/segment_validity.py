@@ -73,6 +73,9 @@ def build(data: str, as_of: str, work: Path) -> Path:
     """dbt build (no tests) of what the validation marts need, into a fresh warehouse."""
     # No dash in the file name: it becomes the database name, which dbt does not quote everywhere.
     database = work / f"{Path(data).name}_{as_of.replace('-', '')}.duckdb"
+    # Built under another name and renamed when complete: a kept build is always a whole one.
+    building = database.with_name(f"{database.stem}_building.duckdb")
+    building.unlink(missing_ok=True)
     variables = {"raw_data_path": data, "as_of_date": as_of, "export_path": str(work / "exports")}
     command = [
         str(Path(sys.executable).with_name("dbt")),
@@ -91,7 +94,7 @@ def build(data: str, as_of: str, work: Path) -> Path:
     ]
     environment = {
         **os.environ,
-        "DBT_DUCKDB_PATH": str(database),
+        "DBT_DUCKDB_PATH": str(building),
         "DBT_PROFILES_DIR": str(REPO_ROOT),
     }
     completed = subprocess.run(
@@ -99,6 +102,7 @@ def build(data: str, as_of: str, work: Path) -> Path:
     )
     if completed.returncode != 0:
         raise SystemExit(f"dbt build failed for {data} at {as_of}:\n{completed.stdout[-3000:]}")
+    building.replace(database)
     return database
 
 
@@ -161,6 +165,7 @@ def churn_ceilings(holdout: pd.DataFrame) -> dict[str, float]:
         "churn_ceiling_in_sample": estimate.in_sample,
         "churn_ceiling_in_sample_outcome_cuts": estimate.in_sample_outcome_cuts,
         "churn_ceiling_features": int(_all_features(holdout).shape[1]),
+        "churn_ceiling_model": estimate.model,
     }
 
 
