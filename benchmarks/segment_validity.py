@@ -408,6 +408,20 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+CEILING_NOTE = """
+How to read it: no grouping of customers made from their features explains more churn than
+grouping them by their churn probability given those features, cut into the best 11 intervals
+(docs/decisions.md, "How much churn any 11 segments can explain"). Cross-fitted: that
+probability estimated by a model that never saw the customer, so the figure is achievable by a
+grouping of the features (a low estimate of the ceiling; the model learns from other customers'
+outcomes in the same window, which a segmentation made at the cutoff cannot). In-sample, and
+in-sample with the interval boundaries placed on the outcomes: the model has seen the outcomes,
+so these are optimistic. "Reachable?" is yes when the cross-fitted figure reaches 1.15 times the
+grid, "not by an honest segmentation" when only the optimistic figures do, and "no" when none
+does.
+"""
+
+
 def ceiling_markdown(rows: list[dict]) -> str:
     """Per cut-off: the grid's churn eta², the target (1.15 times it), the segments' and the
     estimated best of any 11 groups (benchmarks/churn_ceiling.py), each with its ratio to the
@@ -511,7 +525,9 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(rows)
     text += (
         "\nThe best churn eta² any 11 groups of these customers can reach "
-        "(benchmarks/churn_ceiling.py; ratio to the grid):\n\n" + ceiling_markdown(rows)
+        "(benchmarks/churn_ceiling.py; ratio to the grid):\n\n"
+        + ceiling_markdown(rows)
+        + CEILING_NOTE
     )
     if arguments.compare_methods:
         text += (
