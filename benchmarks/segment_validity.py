@@ -7,13 +7,18 @@ For every data set and as_of_date given, the script builds the project into a fr
   of the chosen segments, the RFM grid and recency quartiles on the time hold-out, the ratios to
   the grid, k, stability, and whether every segment has a name and a rule;
 - two references computed here on the same hold-out customers (intermediate.
-  int_segment_validation_sample): the previous default (unweighted K-means, k by silhouette in
-  3..8, refitted on the hold-out's features), and the in-sample ceiling of churn eta² for 11
-  groups (a decision tree with 11 leaves fitted on the hold-out's own churn outcomes: it sees the
-  answers, so no honest segmentation of 11 groups is likely to do better);
-- with --compare-methods, the methods tried for issue 16 (docs/decisions.md), each with 10
-  groups, fitted on the hold-out's features (supervised ones learn from the window one horizon
-  earlier, as the product's weights do) and judged on its outcomes: METHODS below.
+  int_segment_validation_sample, with the prediction features and purchase model outputs of
+  int_customers_prediction_features): the previous default (unweighted K-means, k by silhouette
+  in 3..8, refitted on the hold-out's features), and the churn ceiling, the best churn eta² any
+  11 groups of these customers can reach from every feature known at the cutoff, estimated
+  cross-fitted and in-sample (churn_ceiling.py);
+- with --compare-methods, the methods tried for issue 16 (docs/decisions.md), each with 10 or 11
+  groups, fitted on the hold-out's features (supervised ones, such as the churn model behind the
+  two-level designs, learn from the window one horizon earlier, as the product's weights do)
+  and judged on its outcomes (compare_methods).
+
+--warehouses DIR keeps every build in DIR and measures a build already there instead of building
+it again.
 
     .venv/bin/python benchmarks/segment_validity.py \\
         --data demo=data/demo --as-of demo=2026-07-15,2026-06-01 \\
