@@ -7,13 +7,18 @@ For every data set and as_of_date given, the script builds the project into a fr
   of the chosen segments, the RFM grid and recency quartiles on the time hold-out, the ratios to
   the grid, k, stability, and whether every segment has a name and a rule;
 - two references computed here on the same hold-out customers (intermediate.
-  int_segment_validation_sample): the previous default (unweighted K-means, k by silhouette in
-  3..8, refitted on the hold-out's features), and the in-sample ceiling of churn eta² for 11
-  groups (a decision tree with 11 leaves fitted on the hold-out's own churn outcomes: it sees the
-  answers, so no honest segmentation of 11 groups is likely to do better);
-- with --compare-methods, the methods tried for issue 16 (docs/decisions.md), each with 10
-  groups, fitted on the hold-out's features (supervised ones learn from the window one horizon
-  earlier, as the product's weights do) and judged on its outcomes: METHODS below.
+  int_segment_validation_sample, with the prediction features and purchase model outputs of
+  int_customers_prediction_features): the previous default (unweighted K-means, k by silhouette
+  in 3..8, refitted on the hold-out's features), and the churn ceiling, the best churn eta² any
+  11 groups of these customers can reach from every feature known at the cutoff, estimated
+  cross-fitted and in-sample (churn_ceiling.py);
+- with --compare-methods, the methods tried for issue 16 (docs/decisions.md), each with 10 or 11
+  groups, fitted on the hold-out's features (supervised ones, such as the churn model behind the
+  two-level designs, learn from the window one horizon earlier, as the product's weights do)
+  and judged on its outcomes (compare_methods).
+
+--warehouses DIR keeps every build in DIR and measures a build already there instead of building
+it again.
 
     .venv/bin/python benchmarks/segment_validity.py \\
         --data demo=data/demo --as-of demo=2026-07-15,2026-06-01 \\
@@ -37,15 +42,24 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+from churn_ceiling import churn_ceiling, optimal_groups
 from sklearn.cluster import KMeans
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.tree import DecisionTreeRegressor
+from threadpoolctl import threadpool_limits
 
+from customer_segmentation.prediction import (
+    add_purchase_model_features,
+    fit_prediction,
+    fit_purchase_models,
+    predict,
+)
 from customer_segmentation.preprocessing import apply_scaling, fit_scaling
 from customer_segmentation.segmentation import fit_segmentation
 from customer_segmentation.settings import (
     DEFAULT_CLUSTERING_FEATURES,
     DEFAULT_LOG1P_FEATURES,
+    PredictionSettings,
     SegmentationSettings,
 )
 from customer_segmentation.validation import LabelledWindow, outcome_weights, validity_metrics
@@ -64,6 +78,9 @@ def build(data: str, as_of: str, work: Path) -> Path:
     """dbt build (no tests) of what the validation marts need, into a fresh warehouse."""
     # No dash in the file name: it becomes the database name, which dbt does not quote everywhere.
     database = work / f"{Path(data).name}_{as_of.replace('-', '')}.duckdb"
+    # Built under another name and renamed when complete: a kept build is always a whole one.
+    building = database.with_name(f"{database.stem}_building.duckdb")
+    building.unlink(missing_ok=True)
     variables = {"raw_data_path": data, "as_of_date": as_of, "export_path": str(work / "exports")}
     command = [
         str(Path(sys.executable).with_name("dbt")),
@@ -82,7 +99,7 @@ def build(data: str, as_of: str, work: Path) -> Path:
     ]
     environment = {
         **os.environ,
-        "DBT_DUCKDB_PATH": str(database),
+        "DBT_DUCKDB_PATH": str(building),
         "DBT_PROFILES_DIR": str(REPO_ROOT),
     }
     completed = subprocess.run(
@@ -90,6 +107,7 @@ def build(data: str, as_of: str, work: Path) -> Path:
     )
     if completed.returncode != 0:
         raise SystemExit(f"dbt build failed for {data} at {as_of}:\n{completed.stdout[-3000:]}")
+    building.replace(database)
     return database
 
 
@@ -108,14 +126,76 @@ def previous_default(sample: pd.DataFrame) -> dict[str, float | None]:
     return {"k": model.clustering.k, **figures}
 
 
-def churn_ceiling(sample: pd.DataFrame, leaves: int = 11) -> float | None:
-    """Churn eta² of 11 groups fitted on the hold-out's own churn (an upper reference)."""
-    holdout = LabelledWindow.from_sample(sample, "training")
-    columns = [c for c in DEFAULT_CLUSTERING_FEATURES if holdout.frame[c].notna().any()]
-    x = holdout.frame[columns].apply(pd.to_numeric, errors="coerce").fillna(0.0).to_numpy()
-    tree = DecisionTreeRegressor(max_leaf_nodes=leaves, min_samples_leaf=20, random_state=0)
-    groups = tree.fit(x, holdout.churned).apply(x)
-    return validity_metrics(groups, holdout.churned, holdout.spend)["churn_eta_squared"]
+# Columns of the hold-out frame that are not features known at its cutoff.
+_NOT_FEATURES = {
+    "cutoff_role",
+    "cutoff_date",
+    "customer_id",
+    "outcome_end_date",
+    "is_churned",
+    "next_period_net_spend",
+    "sample_rank",
+    "first_order_date",
+    "last_order_date",
+}
+
+
+def _all_features(frame: pd.DataFrame) -> np.ndarray:
+    """Every feature known at the cutoff as numbers (text columns as category codes; trees can
+    split on them), for the churn ceiling."""
+    columns = []
+    for name in frame.columns:
+        if name in _NOT_FEATURES:
+            continue
+        values = frame[name]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            numbers = pd.to_numeric(values, errors="coerce").astype(float)
+        else:
+            codes = pd.factorize(values.astype(str), sort=True)[0]
+            numbers = pd.Series(codes, index=values.index).astype(float).where(values.notna())
+        if numbers.notna().any():
+            columns.append(numbers.to_numpy())
+    return np.column_stack(columns)
+
+
+def churn_ceilings(holdout: pd.DataFrame) -> dict[str, float]:
+    """The estimated best churn eta² of 11 groups from every feature known at the hold-out's
+    cutoff (benchmarks/churn_ceiling.py): cross-fitted estimate, in-sample, in-sample with
+    cuts on the outcomes."""
+    estimate = churn_ceiling(
+        _all_features(holdout), holdout["is_churned"].astype(float).to_numpy(), groups=11
+    )
+    return {
+        "churn_ceiling_cross_fitted": estimate.cross_fitted,
+        "churn_ceiling_in_sample": estimate.in_sample,
+        "churn_ceiling_in_sample_outcome_cuts": estimate.in_sample_outcome_cuts,
+        "churn_ceiling_features": int(_all_features(holdout).shape[1]),
+        "churn_ceiling_model": estimate.model,
+    }
+
+
+def prediction_windows(connection: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
+    """The churn model's examples of the hold-out (training) and the window one horizon earlier
+    (evaluation): the prediction features at the cutoff, the purchase model's outputs from the
+    purchase model fitted at that cutoff (no outcomes), and the outcomes after it."""
+    examples = connection.sql(
+        "select features.*, labelled.is_churned, labelled.next_period_net_spend "
+        "from intermediate.int_customers_prediction_features as features "
+        "inner join intermediate.int_customers_churn_labelled as labelled "
+        "on features.cutoff_role = labelled.cutoff_role "
+        "and features.customer_id = labelled.customer_id "
+        "order by features.cutoff_role, features.customer_id"
+    ).df()
+    settings = PredictionSettings()
+    purchase_models = fit_purchase_models(examples, settings)
+    return {
+        role: add_purchase_model_features(
+            examples[examples["cutoff_role"] == role].reset_index(drop=True),
+            purchase_models[role].model,
+            settings.horizon_days,
+        )
+        for role in ("training", "evaluation")
+    }
 
 
 COMPARED_GROUPS = 10
@@ -143,9 +223,51 @@ def _kmeans(x: np.ndarray, k: int = COMPARED_GROUPS) -> np.ndarray:
     return KMeans(k, n_init=10, random_state=42).fit(x).labels_
 
 
-def compare_methods(sample: pd.DataFrame) -> dict[str, dict[str, float | None]]:
+def _tiers_then_clusters(
+    churn_probability: np.ndarray, x: np.ndarray, clusters_per_tier: tuple[int, ...]
+) -> np.ndarray:
+    """Two levels: churn-risk tiers first (the optimal 1-D grouping of the churn probability into
+    len(clusters_per_tier) intervals, lowest risk first), then K-means clusters of x inside each
+    tier (clusters_per_tier[t] of them; 1: the tier is one segment)."""
+    tiers = optimal_groups(np.round(churn_probability, 3), len(clusters_per_tier))
+    labels = np.zeros(len(x), dtype=int)
+    for tier, clusters in enumerate(clusters_per_tier):
+        members = tiers == tier
+        count = min(clusters, int(members.sum()))
+        if count > 1:
+            labels[members] = tier * 100 + _kmeans(x[members], count)
+        else:
+            labels[members] = tier * 100
+    return labels
+
+
+def supervised_churn_probability(windows: dict[str, pd.DataFrame]) -> pd.Series:
+    """The project's supervised churn probability of the hold-out customers (by customer_id): the
+    churn model (prediction.fit_prediction, default settings) fitted on the window one horizon
+    earlier and applied to the hold-out's features, as the product's evaluation does."""
+    fitted = fit_prediction(windows["evaluation"], PredictionSettings())
+    scored = predict(fitted, windows["training"])
+    return scored.set_index("customer_id")["churn_probability"]
+
+
+def compare_methods(
+    sample: pd.DataFrame, windows: dict[str, pd.DataFrame]
+) -> dict[str, dict[str, float | None]]:
     """Churn and spend eta² of each method on the hold-out (see the module docstring)."""
     holdout = LabelledWindow.from_sample(sample, "training")
+    supervised = (
+        supervised_churn_probability(windows)
+        .reindex(holdout.frame["customer_id"].astype(str))
+        .to_numpy()
+    )
+    purchase_model = (
+        windows["training"]
+        .set_index(windows["training"]["customer_id"].astype(str))[
+            "purchase_model_churn_probability"
+        ]
+        .reindex(holdout.frame["customer_id"].astype(str))
+        .to_numpy(dtype=float)
+    )
     earlier = LabelledWindow.from_sample(sample, "evaluation")
     test, fit = holdout.frame, earlier.frame
     columns = [
@@ -184,6 +306,23 @@ def compare_methods(sample: pd.DataFrame) -> dict[str, dict[str, float | None]]:
         "churn-risk tiers (logistic score, 10 quantile bins)": pd.qcut(
             risk.predict_proba(rank_test)[:, 1], COMPARED_GROUPS, labels=False, duplicates="drop"
         ),
+        "churn-risk tiers (supervised churn probability, 10 optimal intervals)": optimal_groups(
+            np.round(supervised, 3), COMPARED_GROUPS
+        ),
+        "two levels: 4 supervised churn-risk tiers x 4/3/2/1 weighted clusters (10)": (
+            _tiers_then_clusters(supervised, x_test * weights, (4, 3, 2, 1))
+        ),
+        "two levels: 3 supervised churn-risk tiers x 5/4/1 weighted clusters (10)": (
+            _tiers_then_clusters(supervised, x_test * weights, (5, 4, 1))
+        ),
+        "two levels: 4 supervised churn-risk tiers x 3/3/3/2 weighted clusters (11)": (
+            _tiers_then_clusters(supervised, x_test * weights, (3, 3, 3, 2))
+        ),
+        "two levels: 4 purchase-model churn-risk tiers x 4/3/2/1 weighted clusters (10)": (
+            _tiers_then_clusters(
+                np.nan_to_num(purchase_model, nan=1.0), x_test * weights, (4, 3, 2, 1)
+            )
+        ),
         "RFM grid (11 labels)": test["rfm_segment_id"].to_numpy(),
     }
     return {
@@ -213,8 +352,16 @@ def measure(database: Path, with_methods: bool = False) -> dict:
         sample = connection.sql(
             "select * from intermediate.int_segment_validation_sample order by customer_id"
         ).df()
+        windows = prediction_windows(connection)
     figures = validation.pivot_table(index="method", columns="metric", values="value")
     previous = previous_default(sample)
+    holdout = LabelledWindow.from_sample(sample, "training").frame
+    extra = windows["training"].drop(
+        columns=[
+            c for c in windows["training"].columns if c in holdout.columns and c != "customer_id"
+        ]
+    )
+    holdout = holdout.merge(extra.astype({"customer_id": str}), on="customer_id", how="left")
     row = {
         "as_of_date": str(pd.Timestamp(model["training_as_of_date"]).date()),
         "validation_cutoff_date": str(pd.Timestamp(model["validation_cutoff_date"]).date()),
@@ -228,10 +375,10 @@ def measure(database: Path, with_methods: bool = False) -> dict:
         "previous_default_k": previous["k"],
         "previous_default_churn_eta_squared": previous["churn_eta_squared"],
         "previous_default_spend_eta_squared": previous["spend_eta_squared"],
-        "churn_ceiling_11_groups": churn_ceiling(sample),
+        **churn_ceilings(holdout),
     }
     if with_methods:
-        row["methods"] = compare_methods(sample)
+        row["methods"] = compare_methods(sample, windows)
     for method in ("segments", "rfm_grid", "recency_quartiles"):
         for metric in ("churn_eta_squared", "spend_eta_squared"):
             row[f"{method}_{metric}"] = float(figures.loc[method, metric])
@@ -244,7 +391,7 @@ def markdown(rows: list[dict]) -> str:
         "| data set | as_of_date | hold-out cutoff | hold-out customers | k | stability | "
         "churn eta² segments / grid / quartiles | churn ratio | spend eta² segments / grid / "
         "quartiles | spend ratio | beats grid by 15% | previous default (k, churn, spend) | "
-        "churn ceiling, 11 groups in-sample |",
+        "churn ceiling, 11 groups (cross-fitted estimate; ratio to grid) |",
         "| --- | --- | --- | ---: | ---: | ---: | --- | ---: | --- | ---: | --- | --- | ---: |",
     ]
     for row in rows:
@@ -260,8 +407,59 @@ def markdown(rows: list[dict]) -> str:
             f"{'yes' if row['beats_rfm_grid'] else 'no'} | {row['previous_default_k']}, "
             f"{row['previous_default_churn_eta_squared']:.3f}, "
             f"{row['previous_default_spend_eta_squared']:.3f} | "
-            f"{row['churn_ceiling_11_groups']:.3f} "
-            f"({row['churn_ceiling_11_groups'] / row['rfm_grid_churn_eta_squared']:.2f}) |"
+            f"{row['churn_ceiling_cross_fitted']:.3f} "
+            f"({row['churn_ceiling_cross_fitted'] / row['rfm_grid_churn_eta_squared']:.2f}) |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+CEILING_NOTE = """
+How to read it: no grouping of customers made from their features explains more churn than
+grouping them by their churn probability given those features, cut into the best 11 intervals
+(docs/decisions.md, "How much churn any 11 segments can explain"). Cross-fitted: that
+probability estimated by a model that never saw the customer, so the figure is achievable by a
+grouping of the features (a low estimate of the ceiling; the model learns from other customers'
+outcomes in the same window, which a segmentation made at the cutoff cannot). In-sample, and
+in-sample with the interval boundaries placed on the outcomes: the model has seen the outcomes,
+so these are optimistic. "Reachable?" is yes when the cross-fitted figure reaches 1.15 times the
+grid, "not by an honest segmentation" when only the optimistic figures do, and "no" when none
+does.
+"""
+
+
+def ceiling_markdown(rows: list[dict]) -> str:
+    """Per cut-off: the grid's churn eta², the target (1.15 times it), the segments' and the
+    estimated best of any 11 groups (benchmarks/churn_ceiling.py), each with its ratio to the
+    grid, and whether the target is within reach."""
+    lines = [
+        "| data set | as_of_date | features | grid | target (1.15 x grid) | segments | "
+        "ceiling, cross-fitted | ceiling, in-sample | ceiling, in-sample with cuts on outcomes "
+        "| 15% on churn reachable? |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for row in rows:
+        grid = row["rfm_grid_churn_eta_squared"]
+        target = 1.15 * grid
+        estimate = row["churn_ceiling_cross_fitted"]
+        optimistic = row["churn_ceiling_in_sample_outcome_cuts"]
+        if estimate >= target:
+            verdict = "yes"
+        elif max(row["churn_ceiling_in_sample"], optimistic) < target:
+            verdict = "no (even the optimistic figures fall short)"
+        else:
+            verdict = "not by an honest segmentation (only figures that saw the outcomes reach it)"
+        cells = [
+            f"{value:.3f} ({value / grid:.2f})"
+            for value in (
+                row["segments_churn_eta_squared"],
+                estimate,
+                row["churn_ceiling_in_sample"],
+                optimistic,
+            )
+        ]
+        lines.append(
+            f"| {row['data_set']} | {row['as_of_date']} | {row['churn_ceiling_features']} | "
+            f"{grid:.3f} | {target:.3f} | " + " | ".join(cells) + f" | {verdict} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -293,18 +491,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-of", action="append", required=True, help="NAME=DATE,DATE,...")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--compare-methods", action="store_true")
+    parser.add_argument(
+        "--warehouses",
+        type=Path,
+        help="keep each build's DuckDB file in this folder, and measure a file already there "
+        "instead of building it again (to change only the measurements)",
+    )
     arguments = parser.parse_args(argv)
     data = dict(item.split("=", 1) for item in arguments.data)
     dates = {name: text.split(",") for name, text in (i.split("=", 1) for i in arguments.as_of)}
     rows = []
     with tempfile.TemporaryDirectory(prefix="segment-validity-") as directory:
+        work = (arguments.warehouses or Path(directory)).resolve()
+        work.mkdir(parents=True, exist_ok=True)
         for name, path in data.items():
             for as_of in dates[name]:
                 started = time.perf_counter()
-                database = build(path, as_of, Path(directory))
-                row = {"data_set": name, **measure(database, arguments.compare_methods)}
+                database = work / f"{Path(path).name}_{as_of.replace('-', '')}.duckdb"
+                if arguments.warehouses is None or not database.exists():
+                    database = build(path, as_of, work)
+                # One thread: OpenMP threads of the fits waited for each other on a shared
+                # machine (a churn model fit took 40 times longer).
+                with threadpool_limits(1):
+                    row = {"data_set": name, **measure(database, arguments.compare_methods)}
                 rows.append(row)
-                database.unlink()
+                if arguments.warehouses is None:
+                    database.unlink()
                 print(
                     f"{name} {as_of}: k={row['k']} churn {row['segments_churn_eta_squared']:.3f} "
                     f"vs grid {row['rfm_grid_churn_eta_squared']:.3f}, spend "
@@ -316,6 +528,12 @@ def main(argv: list[str] | None = None) -> int:
     arguments.output.mkdir(parents=True, exist_ok=True)
     (arguments.output / "latest.json").write_text(json.dumps(rows, indent=2, default=float) + "\n")
     text = markdown(rows)
+    text += (
+        "\nThe best churn eta² any 11 groups of these customers can reach "
+        "(benchmarks/churn_ceiling.py; ratio to the grid):\n\n"
+        + ceiling_markdown(rows)
+        + CEILING_NOTE
+    )
     if arguments.compare_methods:
         text += (
             "\nMethods compared on the same hold-outs (churn eta² / grid's, spend eta² / "
