@@ -41,14 +41,18 @@ from sklearn.cluster import KMeans
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.tree import DecisionTreeRegressor
 
-from customer_segmentation.preprocessing import apply_scaling, fit_scaling
-from customer_segmentation.segmentation import fit_segmentation
+from customer_segmentation.segmentation.model import fit_segmentation
+from customer_segmentation.segmentation.preprocessing import apply_scaling, fit_scaling
+from customer_segmentation.segmentation.validation import (
+    LabelledWindow,
+    outcome_weights,
+    validity_metrics,
+)
 from customer_segmentation.settings import (
     DEFAULT_CLUSTERING_FEATURES,
     DEFAULT_LOG1P_FEATURES,
     SegmentationSettings,
 )
-from customer_segmentation.validation import LabelledWindow, outcome_weights, validity_metrics
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "segment-validity"

@@ -1,11 +1,11 @@
 {#- Scores any relation that has the feature columns with the current stored segment model
     (ml.segment_model_scaling, _centroids, _segments), without refitting, in SQL that runs on
-    any engine. The rule is the one of customer_segmentation.scoring:
+    any engine. The rule is the one of customer_segmentation.segmentation.scoring:
 
     - each numeric dimension is (t(coalesce(x, fill)) - center) / scale, clipped to
       +-clip_limit (per dimension: a weighted dimension has its own, see
       preprocessing.weight_scaling), with t = ln(1 + greatest(x, 0)) for log1p features, exactly
-      as customer_segmentation.preprocessing does it; a one-hot dimension is (indicator -
+      as customer_segmentation.segmentation.preprocessing does it; a one-hot dimension is (indicator -
       center) / scale, the indicator 1 when the category (null read as 'unknown') equals its
       value;
     - the nearest centroid by Euclidean distance wins, ties to the lower segment id; in a model
@@ -181,7 +181,7 @@ distances as (
 
 {#- Outlier rule (models with an "Unclustered / outliers" segment, e.g. hdbscan): a customer
     goes to the nearest real segment whose radius contains them; outside every radius, to the
-    outlier segment (customer_segmentation.scoring). Other models: the nearest centroid. -#}
+    outlier segment (customer_segmentation.segmentation.scoring). Other models: the nearest centroid. -#}
 eligible as (
 
     select distances.*

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, ClassVar
 
-from customer_segmentation.purchase_model import VARIANTS
+from customer_segmentation.prediction.purchase_model import VARIANTS
 
 # Algorithms the Python model fits (scikit-learn); the SQL ones fit in dbt models.
 ALGORITHMS = ("kmeans", "hierarchical", "hdbscan", "autoencoder_kmeans")
@@ -362,7 +362,8 @@ class SegmentationSettings(Settings):
 @dataclass(frozen=True)
 class MonitoringSettings(Settings):
     """The retraining policy and the rule that decides whether a stored model may serve a run
-    (var `monitoring`; customer_segmentation.model_choice, marts.segment_monitoring)."""
+    (var `monitoring`; customer_segmentation.segmentation.model_choice,
+    marts.segment_monitoring)."""
 
     group: ClassVar[str] = "monitoring"
 
@@ -392,8 +393,8 @@ class MonitoringSettings(Settings):
 
 @dataclass(frozen=True)
 class PredictionSettings(Settings):
-    """The churn, value and purchase models (var `prediction`; customer_segmentation.prediction,
-    docs/activation.md)."""
+    """The churn, value and purchase models (var `prediction`;
+    customer_segmentation.prediction.churn_value, docs/activation.md)."""
 
     group: ClassVar[str] = "prediction"
 

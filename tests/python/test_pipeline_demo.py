@@ -11,9 +11,9 @@ from conftest import DEMO_CUSTOMERS, planted_personas, run_dbt
 from sklearn.metrics import adjusted_rand_score
 
 from customer_segmentation.cli import print_summary
-from customer_segmentation.clustering import assign_to_nearest
-from customer_segmentation.preprocessing import apply_scaling
 from customer_segmentation.report import read_sections, write_report
+from customer_segmentation.segmentation.clustering import assign_to_nearest
+from customer_segmentation.segmentation.preprocessing import apply_scaling
 
 pytestmark = pytest.mark.dbt
 

@@ -8,8 +8,8 @@ lists exactly what is shared. The protocol:
    number with a value m_f and the sum S1_f = sum t(x) over those values (t = log1p(max(x, 0))
    for log1p features, else x); the coordinator sends back the pooled means c_f = S1/m, and every
    shop sends S2_f = sum (t(x) - c_f)^2. The coordinator derives the scaling of
-   customer_segmentation.preprocessing from the pooled moments: fill = t^-1(c_f) (the mean of t,
-   in raw units), centre = the pooled mean of t(filled x), scale = its pooled standard
+   customer_segmentation.segmentation.preprocessing from the pooled moments: fill = t^-1(c_f) (the
+   mean of t, in raw units), centre = the pooled mean of t(filled x), scale = its pooled standard
    deviation, clip at +-clip_limit. (The project's own scaling uses medians and the IQR, which
    are not sums; means and standard deviations are, so they are what a shop shares.)
 2. Start: without noise, every shop runs K-means++ on its own scaled customers and sends, per
@@ -54,8 +54,12 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics.cluster import pair_confusion_matrix
 
-from customer_segmentation.preprocessing import CLIP_LIMIT, SCALING_COLUMNS, apply_scaling
-from customer_segmentation.scoring import assign_to_nearest
+from customer_segmentation.segmentation.preprocessing import (
+    CLIP_LIMIT,
+    SCALING_COLUMNS,
+    apply_scaling,
+)
+from customer_segmentation.segmentation.scoring import assign_to_nearest
 
 __all__ = [
     "MECHANISMS",
@@ -861,10 +865,10 @@ def _weighted_start(local: Sequence[dict[str, np.ndarray]], k: int, seed: int) -
 def features_of_shops(paths: Sequence[Path]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The numeric and log1p clustering features every shop's build was configured with (the
     parameters of its current model, ml.segment_model_artifacts, as
-    customer_segmentation.model_store reads them); they must agree."""
+    customer_segmentation.segmentation.model_store reads them); they must agree."""
     import duckdb
 
-    from customer_segmentation.model_store import read_stored_models
+    from customer_segmentation.segmentation.model_store import read_stored_models
 
     found = set()
     for path in paths:

@@ -33,13 +33,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from customer_segmentation.clustering import CANDIDATE_COLUMNS
-from customer_segmentation.preprocessing import SCALING_COLUMNS
-from customer_segmentation.tracking import PreviousModel
-from customer_segmentation.validation import VALIDITY_METRICS
+from customer_segmentation.segmentation.clustering import CANDIDATE_COLUMNS
+from customer_segmentation.segmentation.preprocessing import SCALING_COLUMNS
+from customer_segmentation.segmentation.tracking import PreviousModel
+from customer_segmentation.segmentation.validation import VALIDITY_METRICS
 
 if TYPE_CHECKING:
-    from customer_segmentation.segmentation import SegmentationModel
+    from customer_segmentation.segmentation.model import SegmentationModel
     from customer_segmentation.settings import SegmentationSettings
 
 __all__ = [
@@ -147,9 +147,9 @@ class Record:
 
 @dataclass(frozen=True)
 class ScalingRecord(Record):
-    """How a model dimension is computed from the features (customer_segmentation.preprocessing):
-    fill_value for a missing input, transform (identity | log1p | one_hot), then (x - center) /
-    scale clipped to +-clip_limit."""
+    """How a model dimension is computed from the features
+    (customer_segmentation.segmentation.preprocessing): fill_value for a missing input, transform
+    (identity | log1p | one_hot), then (x - center) / scale clipped to +-clip_limit."""
 
     record_type: ClassVar[str] = "scaling"
     feature: str
@@ -301,7 +301,7 @@ class VanishedSegmentRecord(Record):
 @dataclass(frozen=True)
 class PopulationSketchRecord(Record):
     """A member of the training population's sketch: md5 of a customer id and the first order
-    date as days since 1970-01-01 (customer_segmentation.model_choice)."""
+    date as days since 1970-01-01 (customer_segmentation.segmentation.model_choice)."""
 
     record_type: ClassVar[str] = "population_sketch"
     stored_as: ClassVar[Mapping[str, str]] = {
@@ -331,7 +331,7 @@ class DriftReferenceRecord(Record):
 @dataclass(frozen=True)
 class DecisionRecord(Record):
     """A fact of the run's choice of model: action, reason, the stored model judged and the
-    retraining policy's verdict (customer_segmentation.model_choice)."""
+    retraining policy's verdict (customer_segmentation.segmentation.model_choice)."""
 
     record_type: ClassVar[str] = "decision"
     stored_as: ClassVar[Mapping[str, str]] = {"name": "metric", "text": "text_value"}
@@ -343,7 +343,7 @@ class DecisionRecord(Record):
 @dataclass(frozen=True)
 class ValidationRecord(Record):
     """A validity figure (VALIDITY_METRICS) on the time hold-out of a method (segments, rfm_grid,
-    recency_quartiles) with k groups (customer_segmentation.validation)."""
+    recency_quartiles) with k groups (customer_segmentation.segmentation.validation)."""
 
     record_type: ClassVar[str] = "validation"
     stored_as: ClassVar[Mapping[str, str]] = {"method": "text_value", "measure": "metric"}
@@ -447,7 +447,7 @@ def _number(value: object) -> float | None:
 
 
 def fitted_model_records(model: SegmentationModel) -> list[Record]:
-    """Every record of a fit (customer_segmentation.segmentation.SegmentationModel)."""
+    """Every record of a fit (customer_segmentation.segmentation.model.SegmentationModel)."""
     names = model.scaling.feature_names
     records: list[Record] = [
         ScalingRecord(**row._asdict()) for row in model.scaling.parameters.itertuples(index=False)
