@@ -9,13 +9,13 @@ import pytest
 
 from customer_segmentation.segmentation.reviews import (
     ARTIFACT_COLUMNS,
-    ReviewTextSettings,
     english_token_share,
     fit_topics,
     is_language_supported,
     review_text_artifacts,
     score_reviews,
 )
+from customer_segmentation.settings import ReviewTextSettings
 
 SETTINGS = ReviewTextSettings()
 

@@ -43,6 +43,6 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "explain": ("explain_segments",),
         "validation": ("VALIDITY_METRICS", "validity_metrics"),
         "federated": ("FederatedSettings", "Shop", "compare_with_pooled", "fit_federated"),
-        "reviews": ("ReviewTextSettings", "review_text_artifacts", "score_reviews"),
+        "reviews": ("review_text_artifacts", "score_reviews"),
     },
 )
