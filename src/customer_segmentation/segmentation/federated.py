@@ -864,21 +864,17 @@ def _weighted_start(local: Sequence[dict[str, np.ndarray]], k: int, seed: int) -
 
 def features_of_shops(paths: Sequence[Path]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The numeric and log1p clustering features every shop's build was configured with (the
-    parameters of its current model, ml.segment_model_artifacts, as
-    customer_segmentation.segmentation.model_store reads them); they must agree."""
+    parameters of its current model, as customer_segmentation.segmentation.model_store reads
+    it); they must agree."""
     import duckdb
 
-    from customer_segmentation.segmentation.model_store import read_stored_models
+    from customer_segmentation.segmentation.model_store import read_warehouse_model
 
     found = set()
     for path in paths:
         with duckdb.connect(str(path), read_only=True) as connection:
-            try:
-                artifacts = connection.sql("select * from ml.segment_model_artifacts").df()
-            except duckdb.CatalogException:
-                artifacts = None
-        stored = read_stored_models(None, artifacts)
-        parameters = stored[-1].parameters if stored else {}
+            model = read_warehouse_model(connection)
+        parameters = model.parameters if model is not None else {}
         if "numeric_features" not in parameters:
             raise ValueError(f"{path} has no segment model to read the features from: --features")
         found.add(

@@ -54,6 +54,7 @@ __all__ = [
     "new_model_table",
     "read_previous_model",
     "read_stored_models",
+    "read_warehouse_model",
     "schema_violations",
 ]
 
@@ -847,6 +848,19 @@ def read_stored_models(
                 is_in_use=model_id in in_use_ids,
             )
     return sorted(models.values(), key=_age_order)
+
+
+def read_warehouse_model(connection: Any) -> StoredModel | None:
+    """The model in use of a built warehouse (ml.segment_model_artifacts, read through a DuckDB
+    connection), or None when the warehouse has none."""
+    import duckdb
+
+    try:
+        artifacts = connection.sql("select * from ml.segment_model_artifacts").df()
+    except duckdb.CatalogException:
+        return None
+    stored = read_stored_models(None, artifacts)
+    return stored[-1] if stored else None
 
 
 def _age_order(model: StoredModel) -> tuple:
