@@ -52,7 +52,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import QuantileTransformer, SplineTransformer
 from threadpoolctl import threadpool_limits
 
-from customer_segmentation.validation import eta_squared
+from customer_segmentation.segmentation.validation import eta_squared
 
 __all__ = [
     "CeilingEstimate",

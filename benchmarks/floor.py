@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 from threadpoolctl import threadpool_limits
 
-from customer_segmentation.segmentation import fit_segmentation
+from customer_segmentation.segmentation.model import fit_segmentation
 from customer_segmentation.settings import SegmentationSettings
 
 

@@ -1,5 +1,5 @@
-"""Times the probabilistic purchase model's fit (customer_segmentation.purchase_model) alone, on
-every customer of a benchmark shop (the 10m size has 1,000,000 customers).
+"""Times the probabilistic purchase model's fit (customer_segmentation.prediction.purchase_model)
+alone, on every customer of a benchmark shop (the 10m size has 1,000,000 customers).
 
 Two sub-commands, run by run_benchmark.py as separate processes so that only `fit` is measured:
 
@@ -26,7 +26,7 @@ import duckdb
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from customer_segmentation.purchase_model import fit_purchase_model
+from customer_segmentation.prediction.purchase_model import fit_purchase_model
 
 SUMMARY_SQL = """
 with purchases as (

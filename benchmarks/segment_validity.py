@@ -48,21 +48,25 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.tree import DecisionTreeRegressor
 from threadpoolctl import threadpool_limits
 
-from customer_segmentation.prediction import (
+from customer_segmentation.prediction.churn_value import (
     add_purchase_model_features,
     fit_prediction,
     fit_purchase_models,
     predict,
 )
-from customer_segmentation.preprocessing import apply_scaling, fit_scaling
-from customer_segmentation.segmentation import fit_segmentation
+from customer_segmentation.segmentation.model import fit_segmentation
+from customer_segmentation.segmentation.preprocessing import apply_scaling, fit_scaling
+from customer_segmentation.segmentation.validation import (
+    LabelledWindow,
+    outcome_weights,
+    validity_metrics,
+)
 from customer_segmentation.settings import (
     DEFAULT_CLUSTERING_FEATURES,
     DEFAULT_LOG1P_FEATURES,
     PredictionSettings,
     SegmentationSettings,
 )
-from customer_segmentation.validation import LabelledWindow, outcome_weights, validity_metrics
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "segment-validity"

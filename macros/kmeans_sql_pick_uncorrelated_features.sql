@@ -1,7 +1,7 @@
 {#- Pre-hook of kmeans_sql_scaling: which requested features are dropped for a correlation, into
     the scratch table <model>__correlation_drops (feature_index, partner_index, pearson_r).
 
-    As customer_segmentation.preprocessing.drop_correlated_features does it: in feature order, a
+    As customer_segmentation.segmentation.preprocessing.drop_correlated_features does it: in feature order, a
     screened-in feature is kept unless an earlier kept feature correlates with it above var
     segmentation_max_feature_correlation (|r|, r rounded to 6 decimals); the partner is the
     earlier kept feature with the largest |r| (ties: the earlier one). No correlation screening

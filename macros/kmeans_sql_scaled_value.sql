@@ -1,4 +1,4 @@
-{#- One feature in model space, as customer_segmentation.preprocessing.apply_scaling computes it
+{#- One feature in model space, as customer_segmentation.segmentation.preprocessing.apply_scaling computes it
     and int_customers_segmented scores it:
         clip((t(coalesce(x, fill)) - center) / scale, -clip, clip), t = ln(1 + max(x, 0)) or x.
     Arguments are SQL expressions; transform is 'log1p' or 'identity'. The same text everywhere,

@@ -1,5 +1,5 @@
 {#- The select list of one row of the long model artifact table (the columns and types of
-    customer_segmentation.model_store.ARTIFACT_SCHEMA, as the Python model writes them), for
+    customer_segmentation.segmentation.model_store.ARTIFACT_SCHEMA, as the Python model writes them), for
     SQL models that write artifacts. Every argument is a SQL expression; columns not given are
     typed nulls, so the branches of a union line up on every engine. -#}
 {% macro model_artifact_columns(

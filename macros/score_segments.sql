@@ -1,11 +1,11 @@
 {#- Scores any relation that has the feature columns with the current stored segment model
     (ml.segment_model_scaling, _centroids, _segments), without refitting, in SQL that runs on
-    any engine. The rule is the one of customer_segmentation.scoring:
+    any engine. The rule is the one of customer_segmentation.segmentation.scoring:
 
     - each numeric dimension is (t(coalesce(x, fill)) - center) / scale, clipped to
       +-clip_limit (per dimension: a weighted dimension has its own, see
       preprocessing.weight_scaling), with t = ln(1 + greatest(x, 0)) for log1p features, exactly
-      as customer_segmentation.preprocessing does it; a one-hot dimension is (indicator -
+      as customer_segmentation.segmentation.preprocessing does it; a one-hot dimension is (indicator -
       center) / scale, the indicator 1 when the category (null read as 'unknown') equals its
       value;
     - the nearest centroid by Euclidean distance wins, ties to the lower segment id; in a model
@@ -36,7 +36,7 @@
 {%- set scoring = segment_scoring_features() -%}
 {%- set quoted_id = adapter.quote(id_column) -%}
 {#- The column check reads the catalogue, so `dbt compile` (which reads nothing: see
-    tests/python/test_compile_without_data.py) leaves it to the run. -#}
+    tests/end_to_end/test_compile_without_data.py) leaves it to the run. -#}
 {%- if execute and relation is not string and flags.WHICH not in ['compile', 'docs'] -%}
     {%- set needed = [id_column] + (scoring.numeric | map(attribute='name') | list)
         + (scoring.categorical | map(attribute='name') | list) -%}
@@ -181,7 +181,7 @@ distances as (
 
 {#- Outlier rule (models with an "Unclustered / outliers" segment, e.g. hdbscan): a customer
     goes to the nearest real segment whose radius contains them; outside every radius, to the
-    outlier segment (customer_segmentation.scoring). Other models: the nearest centroid. -#}
+    outlier segment (customer_segmentation.segmentation.scoring). Other models: the nearest centroid. -#}
 eligible as (
 
     select distances.*

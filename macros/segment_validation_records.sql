@@ -1,5 +1,5 @@
 {#- The validation rows of a model fitted in SQL (kmeans_sql, rfm_grid), as the Python model
-    writes them (customer_segmentation.segmentation, record types validation, parameter and
+    writes them (customer_segmentation.segmentation.model, record types validation, parameter and
     metric): the RFM grid and recency quartiles judged on the time hold-out of
     `sample_relation` (int_segment_validation_sample), the segments too when they are a column of
     it (`segments_column`), otherwise null figures and `segments_status` says why. The body of a

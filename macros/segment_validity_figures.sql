@@ -1,6 +1,6 @@
 {#- The validity of one grouping of the time hold-out's customers (the training window of
     `sample_relation`, int_segment_validation_sample): one row per metric with k (the number of
-    groups), metric and value. The SQL twin of customer_segmentation.validation.validity_metrics,
+    groups), metric and value. The SQL twin of customer_segmentation.segmentation.validation.validity_metrics,
     for the models that judge groupings without Python (rfm_grid, kmeans_sql); a test checks
     that both give the same figures. Written with subqueries, not a nested WITH, so it can be the
     body of a CTE on every engine. -#}

@@ -1,4 +1,4 @@
-{#- The settings of one group (segmentation, monitoring or prediction): the user's var of that
+{#- The settings of one group (segmentation, review_text, risk, ...): the user's var of that
     name merged over the declared defaults (macro settings_declared, generated from the Python
     settings classes of customer_segmentation.settings), every value checked against its kind,
     bounds and choices as the Python classes check it, so that what reaches the SQL is a plain

@@ -1,5 +1,5 @@
 {#- Generated from customer_segmentation.settings by `customer-segmentation settings-macro`:
-    do not edit (tests/python/test_settings.py fails when it is out of date). The defaults,
+    do not edit (tests/end_to_end/test_settings.py fails when it is out of date). The defaults,
     kinds, bounds and choices of every setting, and the flat vars they replaced; read by the
     macros settings() and setting(). -#}
 {% macro settings_declared() %}
@@ -71,6 +71,30 @@
       "score_threads": {"default": 2, "kind": "integer", "minimum": 1},
       "churn_risk_medium_threshold": {"default": 0.3, "kind": "number", "minimum": 0.0, "maximum": 1.0},
       "churn_risk_high_threshold": {"default": 0.6, "kind": "number", "minimum": 0.0, "maximum": 1.0}
+    },
+    "review_text": {
+      "negative_threshold": {"default": -0.05, "kind": "number", "minimum": -1.0, "maximum": 1.0},
+      "min_english_token_share": {"default": 0.3, "kind": "number", "minimum": 0.0, "maximum": 1.0},
+      "topics_k_min": {"default": 3, "kind": "integer", "minimum": 2},
+      "topics_k_max": {"default": 8, "kind": "integer", "minimum": 2},
+      "topics_min_reviews": {"default": 50, "kind": "integer", "minimum": 1},
+      "topics_fit_sample_size": {"default": 20000, "kind": "integer", "minimum": 1},
+      "topics_min_document_frequency": {"default": 5, "kind": "integer", "minimum": 1},
+      "topics_top_words": {"default": 10, "kind": "integer", "minimum": 1},
+      "topics_stability_resamples": {"default": 5, "kind": "integer", "minimum": 0},
+      "topics_stability_sample_share": {"default": 0.8, "kind": "number", "maximum": 1.0, "above": 0.0},
+      "seed": {"default": 42, "kind": "integer", "minimum": 0}
+    },
+    "risk": {
+      "min_orders": {"default": 4, "kind": "integer", "minimum": 1},
+      "rapid_return_days": {"default": 3, "kind": "integer", "minimum": 1},
+      "high_discount_rate": {"default": 0.3, "kind": "number", "minimum": 0.01, "maximum": 1.0},
+      "shop_percentile": {"default": 0.9, "kind": "number", "minimum": 0.0, "maximum": 1.0},
+      "min_return_rate": {"default": 0.15, "kind": "number", "minimum": 0.0, "maximum": 1.0},
+      "min_refund_rate": {"default": 0.15, "kind": "number", "minimum": 0.0},
+      "min_high_discount_order_share": {"default": 0.5, "kind": "number", "minimum": 0.0, "maximum": 1.0},
+      "min_rapid_return_cycles": {"default": 2, "kind": "integer", "minimum": 1},
+      "review_min_return_signals": {"default": 2, "kind": "integer", "minimum": 1, "maximum": 3}
     }
   },
   "renamed_vars": {

@@ -3,7 +3,7 @@
     type drift_reference, from the CTE named by drift_reference: int_feature_drift_reference),
     which later runs' drift is measured against, and this run's decision (record type decision):
     SQL fitters keep no model between runs, so every build refits, for the given reason. Needs a
-    one-row CTE model_identity (model_id, as_of_date_text). customer_segmentation.model_store
+    one-row CTE model_identity (model_id, as_of_date_text). customer_segmentation.segmentation.model_store
     declares these record types (DriftReferenceRecord, DecisionRecord) and writes them for the
     scikit-learn models. -#}
 {% macro sql_fit_run_records(drift_reference, reason) -%}

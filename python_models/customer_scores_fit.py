@@ -1,7 +1,7 @@
 """Fits the churn and value models on the training window and the probabilistic purchase model at
 each cutoff, evaluates them on a time hold-out and scores every eligible customer at as_of_date:
 with the supervised model where the history allows, else with the purchase model
-(customer_segmentation.prediction).
+(customer_segmentation.prediction.churn_value).
 
 The examples and the purchase model's fitting customers are bounded samples (taken in SQL). The
 current customers are not pulled into pandas at once: they are streamed, sorted by customer_id in
@@ -11,11 +11,8 @@ the models are fitted: only the three score columns of every customer are kept."
 from threadpoolctl import threadpool_limits
 
 from customer_segmentation.dbt_io import iter_pandas_batches, to_pandas
-from customer_segmentation.prediction import (
-    PredictionSettings,
-    filter_relation,
-    score_customers,
-)
+from customer_segmentation.prediction import filter_relation, score_customers
+from customer_segmentation.settings import PredictionSettings
 
 
 def model(dbt, session):

@@ -1,9 +1,10 @@
 """Scores the sentiment of every staged review and fits topics on the reviews written before
-as_of_date (customer_segmentation.reviews). The review text is read here and nowhere after: the
-table holds scores, topic ids and topic words only."""
+as_of_date (customer_segmentation.segmentation.reviews). The review text is read here and
+nowhere after: the table holds scores, topic ids and topic words only."""
 
 from customer_segmentation.dbt_io import select_columns, to_pandas
-from customer_segmentation.reviews import ReviewTextSettings, review_text_artifacts
+from customer_segmentation.segmentation import review_text_artifacts
+from customer_segmentation.settings import ReviewTextSettings
 
 
 def model(dbt, session):

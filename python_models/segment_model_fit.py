@@ -1,5 +1,5 @@
 """Keeps the stored segmentation model that is valid for this run, or fits a new one
-(customer_segmentation.model_choice), and stores it as artifacts."""
+(customer_segmentation.segmentation.model_choice), and stores it as artifacts."""
 
 from threadpoolctl import threadpool_limits
 
@@ -9,15 +9,15 @@ from customer_segmentation.dbt_io import (
     select_columns,
     to_pandas,
 )
-from customer_segmentation.model_choice import (
+from customer_segmentation.segmentation import (
     as_date,
     choose_model,
     evaluate_policy,
+    fit_segmentation,
     kept_model_artifacts,
     new_model_artifacts,
+    read_stored_models,
 )
-from customer_segmentation.model_store import read_stored_models
-from customer_segmentation.segmentation import fit_segmentation
 from customer_segmentation.settings import (
     MonitoringSettings,
     PredictionSettings,

@@ -1,6 +1,7 @@
 """Federated segmentation on demo shops: generate shops with different seeds, build each with dbt
-into a warehouse of its own, fit one K-means over them (customer_segmentation.federated), and
-measure it against K-means on the pooled rows, without and with noise.
+into a warehouse of its own, fit one K-means over them
+(customer_segmentation.segmentation.federated), and measure it against K-means on the pooled rows,
+without and with noise.
 
     .venv/bin/python examples/federated/run_demo.py --shops 3 --customers 5000
 
@@ -33,7 +34,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
 from customer_segmentation.cli import demo_shop, run_dbt
-from customer_segmentation.federated import (
+from customer_segmentation.segmentation.federated import (
     FederatedSettings,
     Shop,
     compare_with_pooled,

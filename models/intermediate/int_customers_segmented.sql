@@ -2,7 +2,7 @@
     scored without refitting, and the scoring runs on any engine. The rule (scaling with the
     stored parameters, nearest centre, ties to the lower segment id, the outlier rule of hdbscan
     models) and the SQL generated from the settings are the macro score_segments, which scores
-    any relation with the feature columns the same way (customer_segmentation.scoring). -#}
+    any relation with the feature columns the same way (customer_segmentation.segmentation.scoring). -#}
 {%- if setting('segmentation', 'algorithm') == 'rfm_grid' %}
 {#- rfm_grid: the customer's label in the classic RFM grid at as_of_date (int_customers_rfm_scored;
     segment_model_fit_rfm_grid). There is no centre, so no distance. #}

@@ -3,7 +3,7 @@
     decile edges and customers per bin (ml.segment_model_drift_reference, bin 0 for missing
     values); this run's customers are binned by the same edges. PSI = sum over bins of
     (now - then) * ln(now / then), with shares floored at 0.0001 so an empty bin does not give an
-    infinite index. customer_segmentation.model_choice judges a stored model the same way before
+    infinite index. customer_segmentation.segmentation.model_choice judges a stored model the same way before
     it is kept. Grain: one row per feature. -#}
 {%- set features = drift_features() -%}
 {%- set bins = 10 -%}

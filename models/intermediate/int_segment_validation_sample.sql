@@ -1,4 +1,4 @@
-{#- What the segmentation is judged on (customer_segmentation.validation): per labelled window
+{#- What the segmentation is judged on (customer_segmentation.segmentation.validation): per labelled window
     (training: features at as_of_date - prediction.horizon_days, outcomes up to as_of_date, the
     hold-out; evaluation: one horizon earlier, which weights the features of the hold-out refit),
     the full feature table at the window's cutoff, what the customer did in the horizon after it

@@ -8,7 +8,7 @@
     three return signals fire (heavy discounts alone are a habit, not abuse), watch when any
     signal fires, else none. Orders are counted as int_orders_classified classifies them; a full
     return carries no return date in the input contract, so rapid cycles count refund rows. -#}
-{%- set risk = risk_settings() -%}
+{%- set risk = settings('risk') -%}
 
 with
 

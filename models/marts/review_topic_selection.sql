@@ -1,5 +1,5 @@
 {#- How many topics the reviews hold: every k tried, its stability (mean Jaccard overlap of the
-    top words of topics refitted on random subsets, customer_segmentation.reviews) and NMF
+    top words of topics refitted on random subsets, customer_segmentation.segmentation.reviews) and NMF
     reconstruction error; the most stable k is chosen. One row per k tried. -#}
 with
 

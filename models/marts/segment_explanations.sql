@@ -1,5 +1,5 @@
 {#- Readable rules for each segment of the current model, from a shallow surrogate decision tree
-    on the features (customer_segmentation.explain): how many of the segment's customers a rule
+    on the features (customer_segmentation.segmentation.explain): how many of the segment's customers a rule
     covers (coverage) and how many of the customers it covers are in the segment (precision). -#}
 with
 

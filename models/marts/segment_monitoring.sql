@@ -3,7 +3,7 @@
     PSI exceeds monitoring.psi_retrain, or a segment's share moved more than
     monitoring.share_shift_retrain (absolute) since training; `warn` at the *_warn thresholds;
     else `ok`. The same rule judged the stored model before the run chose to keep or refit it
-    (customer_segmentation.model_choice): model_decision and decision_reason say what was done,
+    (customer_segmentation.segmentation.model_choice): model_decision and decision_reason say what was done,
     so a `retrain` verdict on a stored model shows as a refit in the same run. -#}
 {{ config(
     materialized='incremental',

@@ -2,7 +2,7 @@
     as_of_date - prediction.horizon_days, outcomes in the horizon after it): how much of the
     variance of next-period churn and net spend each grouping explains (eta²), and the lifts of
     its best and worst group, for the segments (every candidate k), the 11-label RFM grid and
-    recency quartiles, side by side (customer_segmentation.validation). -#}
+    recency quartiles, side by side (customer_segmentation.segmentation.validation). -#}
 with
 
 history as (

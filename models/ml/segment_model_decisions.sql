@@ -1,4 +1,4 @@
-{#- One row per run date: which model served the run and why (customer_segmentation.model_choice):
+{#- One row per run date: which model served the run and why (customer_segmentation.segmentation.model_choice):
     the first model fitted, a stored model kept, or a refit, with the retraining policy's verdict
     on the stored model it judged. Kept across runs; rerunning a date replaces its row. -#}
 {{ config(

@@ -18,7 +18,7 @@ What is recomputed and what is read from the build:
   products, the run date and feature cutoffs (int_as_of_date, int_feature_cutoffs,
   int_prediction_windows), which inputs the shop sent (int_inputs_present), and the stored
   models: ml.segment_model_* and, stored in ml.customer_scores_fit
-  (customer_segmentation.prediction_store), the models that scored: the supervised churn and
+  (customer_segmentation.prediction.model_store), the models that scored: the supervised churn and
   value models and the probabilistic purchase model fitted at as_of_date, whose outputs are
   features of the supervised models and which scores alone (score_method bgnbd) when the build
   could not fit the supervised ones.
@@ -53,9 +53,9 @@ import duckdb
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from customer_segmentation.prediction_store import METRIC as FITTED_MODEL_METRIC
-from customer_segmentation.prediction_store import RECORD_TYPE as FITTED_MODEL_RECORD
-from customer_segmentation.prediction_store import load_fitted_model
+from customer_segmentation.prediction.model_store import METRIC as FITTED_MODEL_METRIC
+from customer_segmentation.prediction.model_store import RECORD_TYPE as FITTED_MODEL_RECORD
+from customer_segmentation.prediction.model_store import load_fitted_model
 
 __all__ = [
     "INPUT_COLUMNS",
@@ -563,7 +563,7 @@ class Assigner:
     def _score(self) -> None:
         """The score rows of the stored models, where the build keeps them: the supervised
         models, or the purchase model where the build had no supervised models (the build's
-        choice, customer_segmentation.prediction_store.StoredModels)."""
+        choice, customer_segmentation.prediction.model_store.StoredModels)."""
         connection = self._connection
         scores_fit = self._relation(_SCORES_MODEL)
         connection.execute(

@@ -13,7 +13,7 @@
 - assign: one customer's segment and scores from the current model, without a build
   (see customer_segmentation.assign).
 - federated: one K-means over several shops' warehouses that share only per-cluster sums
-  (see customer_segmentation.federated).
+  (see customer_segmentation.segmentation.federated).
 """
 
 from __future__ import annotations
@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return assign_main(argv[1:])
     if argv and argv[0] == "federated":
-        from customer_segmentation.federated import main as federated_main
+        from customer_segmentation.segmentation.federated import main as federated_main
 
         return federated_main(argv[1:])
     if argv and argv[0] == "demo-data":

@@ -1,10 +1,13 @@
 """The settings of the models, declared once.
 
-Three groups, one dbt var each, handed whole to the Python models:
+Five groups, one dbt var each, handed whole to the Python models that read them:
 
     segmentation: {...}   SegmentationSettings  how segments are found, named and checked
     monitoring: {...}     MonitoringSettings    when a stored model is kept, judged and refitted
     prediction: {...}     PredictionSettings    the churn, value and purchase models
+    review_text: {...}    ReviewTextSettings    review sentiment and topics (docs/reviews.md)
+    risk: {...}           RiskSettings          the return and refund risk bands (docs/risk.md;
+                                                read by SQL only, marts.customer_risk)
 
 Each field is declared once, with its default, its type and its bounds (`setting()` below); from
 that declaration come the casting of what dbt hands over (`from_mapping`), the checks (an unknown
@@ -30,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, ClassVar
 
-from customer_segmentation.purchase_model import VARIANTS
+from customer_segmentation.prediction.purchase_model import VARIANTS
 
 # Algorithms the Python model fits (scikit-learn); the SQL ones fit in dbt models.
 ALGORITHMS = ("kmeans", "hierarchical", "hdbscan", "autoencoder_kmeans")
@@ -362,7 +365,8 @@ class SegmentationSettings(Settings):
 @dataclass(frozen=True)
 class MonitoringSettings(Settings):
     """The retraining policy and the rule that decides whether a stored model may serve a run
-    (var `monitoring`; customer_segmentation.model_choice, marts.segment_monitoring)."""
+    (var `monitoring`; customer_segmentation.segmentation.model_choice,
+    marts.segment_monitoring)."""
 
     group: ClassVar[str] = "monitoring"
 
@@ -392,8 +396,8 @@ class MonitoringSettings(Settings):
 
 @dataclass(frozen=True)
 class PredictionSettings(Settings):
-    """The churn, value and purchase models (var `prediction`; customer_segmentation.prediction,
-    docs/activation.md)."""
+    """The churn, value and purchase models (var `prediction`;
+    customer_segmentation.prediction.churn_value, docs/activation.md)."""
 
     group: ClassVar[str] = "prediction"
 
@@ -438,10 +442,68 @@ class PredictionSettings(Settings):
             )
 
 
+@dataclass(frozen=True)
+class ReviewTextSettings(Settings):
+    """How review text becomes features (var `review_text`; customer_segmentation.segmentation.
+    reviews, docs/reviews.md). topics_k_max is also the number of topic share columns of the
+    feature table (macro review_topic_share_columns)."""
+
+    group: ClassVar[str] = "review_text"
+
+    negative_threshold: float = setting(-0.05, minimum=-1.0, maximum=1.0)
+    min_english_token_share: float = setting(0.3, minimum=0.0, maximum=1.0)
+    topics_k_min: int = setting(3, minimum=2)
+    topics_k_max: int = setting(8, minimum=2)
+    topics_min_reviews: int = setting(50, minimum=1)
+    topics_fit_sample_size: int = setting(20_000, minimum=1)
+    topics_min_document_frequency: int = setting(5, minimum=1)
+    topics_top_words: int = setting(10, minimum=1)
+    topics_stability_resamples: int = setting(5, minimum=0)
+    topics_stability_sample_share: float = setting(0.8, above=0.0, maximum=1.0)
+    seed: int = setting(42, minimum=0)
+
+    def __post_init__(self) -> None:
+        self._check_declared()
+        if self.topics_k_min > self.topics_k_max:
+            raise ValueError(
+                "need review_text.topics_k_min <= review_text.topics_k_max; "
+                f"got {self.topics_k_min}..{self.topics_k_max}"
+            )
+        # A subset of every fitted review is no resample (the bound SQL does not know: open).
+        if self.topics_stability_sample_share >= 1:
+            raise ValueError(
+                "review_text.topics_stability_sample_share must be below 1; "
+                f"got {self.topics_stability_sample_share}"
+            )
+
+
+@dataclass(frozen=True)
+class RiskSettings(Settings):
+    """The return and refund risk bands (var `risk`; marts.customer_risk, docs/risk.md). Read
+    by SQL only, through the generated declaration."""
+
+    group: ClassVar[str] = "risk"
+
+    min_orders: int = setting(4, minimum=1)
+    rapid_return_days: int = setting(3, minimum=1)
+    high_discount_rate: float = setting(0.3, minimum=0.01, maximum=1.0)
+    shop_percentile: float = setting(0.9, minimum=0.0, maximum=1.0)
+    min_return_rate: float = setting(0.15, minimum=0.0, maximum=1.0)
+    min_refund_rate: float = setting(0.15, minimum=0.0)
+    min_high_discount_order_share: float = setting(0.5, minimum=0.0, maximum=1.0)
+    min_rapid_return_cycles: int = setting(2, minimum=1)
+    review_min_return_signals: int = setting(2, minimum=1, maximum=3)
+
+    def __post_init__(self) -> None:
+        self._check_declared()
+
+
 SETTINGS_CLASSES: tuple[type[Settings], ...] = (
     SegmentationSettings,
     MonitoringSettings,
     PredictionSettings,
+    ReviewTextSettings,
+    RiskSettings,
 )
 
 
@@ -502,7 +564,7 @@ def settings_macro() -> str:
     return (
         "{#- Generated from customer_segmentation.settings by `customer-segmentation "
         "settings-macro`:\n"
-        "    do not edit (tests/python/test_settings.py fails when it is out of date). The "
+        "    do not edit (tests/end_to_end/test_settings.py fails when it is out of date). The "
         "defaults,\n"
         "    kinds, bounds and choices of every setting, and the flat vars they replaced; read by "
         "the\n"

@@ -30,8 +30,8 @@ from customer_segmentation.assign import (
     main,
     read_customer_input,
 )
-from customer_segmentation.preprocessing import apply_scaling
-from customer_segmentation.scoring import assign_to_nearest
+from customer_segmentation.segmentation.preprocessing import apply_scaling
+from customer_segmentation.segmentation.scoring import assign_to_nearest
 
 SEGMENT_COLUMNS = ["segment_id", "segment_name", "model_id", "distance_to_centroid"]
 SCORE_COLUMNS = [

@@ -1,5 +1,6 @@
-"""Federated K-means (customer_segmentation.federated): the same result as pooled K-means from the
-same start, only aggregates shared, and the noise of the private mode as documented."""
+"""Federated K-means (customer_segmentation.segmentation.federated): the same result as pooled
+K-means from the same start, only aggregates shared, and the noise of the private mode as
+documented."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from customer_segmentation.federated import (
+from customer_segmentation.segmentation.federated import (
     LOG1P_UPPER_BOUND,
     FederatedSettings,
     PrivacyBudget,
@@ -22,7 +23,7 @@ from customer_segmentation.federated import (
     main,
     pooled_kmeans,
 )
-from customer_segmentation.preprocessing import CLIP_LIMIT
+from customer_segmentation.segmentation.preprocessing import CLIP_LIMIT
 
 FEATURES = ("recency_days", "frequency", "monetary", "sessions", "return_rate")
 LOG1P = ("recency_days", "frequency", "monetary", "sessions")
@@ -325,7 +326,7 @@ def second_shop_build(tmp_path_factory):
 
 @pytest.mark.dbt
 def test_demo_shops_built_apart_fit_the_pooled_kmeans(demo_build, second_shop_build, capsys):
-    from customer_segmentation.federated import compare_with_pooled, features_of_shops
+    from customer_segmentation.segmentation.federated import compare_with_pooled, features_of_shops
 
     paths = [demo_build.database, second_shop_build.database]
     numeric, log1p = features_of_shops(paths)

@@ -13,12 +13,12 @@ from helpers import assert_sql_fit_run_records, copy_warehouse, planted_personas
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
-from customer_segmentation.model_store import (
+from customer_segmentation.segmentation.model_store import (
     read_previous_model,
     read_stored_models,
     schema_violations,
 )
-from customer_segmentation.preprocessing import (
+from customer_segmentation.segmentation.preprocessing import (
     apply_scaling,
     drop_correlated_features,
     fit_scaling,

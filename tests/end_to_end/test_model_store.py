@@ -1,5 +1,5 @@
-"""The stored model has one declared schema (customer_segmentation.model_store): the Python
-writer, the SQL writers and the dbt contracts of the model tables are checked against it, and
+"""The stored model has one declared schema (customer_segmentation.segmentation.model_store): the
+Python writer, the SQL writers and the dbt contracts of the model tables are checked against it, and
 every record type reads back what was written."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import pytest
 import yaml
 from helpers import REPO_ROOT
 
-from customer_segmentation.model_store import (
+from customer_segmentation.segmentation.model import fit_segmentation
+from customer_segmentation.segmentation.model_store import (
     ARTIFACT_COLUMNS,
     ARTIFACT_SCHEMA,
     PANDAS_TYPES,
@@ -27,7 +28,6 @@ from customer_segmentation.model_store import (
     read_stored_models,
     schema_violations,
 )
-from customer_segmentation.segmentation import fit_segmentation
 from customer_segmentation.settings import SegmentationSettings
 
 # The models that hold the long artifact table: the run's model (whichever fitter wrote it), the

@@ -11,9 +11,9 @@ from helpers import DEMO_CUSTOMERS, planted_personas, run_dbt
 from sklearn.metrics import adjusted_rand_score
 
 from customer_segmentation.cli import print_summary
-from customer_segmentation.clustering import assign_to_nearest
-from customer_segmentation.preprocessing import apply_scaling
 from customer_segmentation.report import read_sections, write_report
+from customer_segmentation.segmentation.clustering import assign_to_nearest
+from customer_segmentation.segmentation.preprocessing import apply_scaling
 
 pytestmark = pytest.mark.dbt
 
@@ -262,8 +262,8 @@ def test_review_sentiment_follows_the_rating_and_no_review_text_leaves_staging(
     assert not found, f"review text found in {found}"
 
 
-# The marts each report section draws from (report.py): a section whose marts have rows must be
-# built, and say nothing is missing.
+# The marts each report section draws from (customer_segmentation.report): a section whose marts
+# have rows must be built, and say nothing is missing.
 SECTION_MARTS = {
     "headline": ("marts.segment_summary",),
     "sizes": ("marts.segment_summary",),

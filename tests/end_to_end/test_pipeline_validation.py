@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from helpers import REPO_ROOT, assert_sql_fit_run_records, copy_warehouse, run_dbt
 
-from customer_segmentation.model_store import schema_violations
+from customer_segmentation.segmentation.model_store import schema_violations
 
 pytestmark = pytest.mark.dbt
 
@@ -200,5 +200,6 @@ def test_the_rfm_grid_as_the_segmentation_fills_the_same_marts(demo_build, demo_
         by_model[("kmeans", "recency_quartiles")].to_numpy(), abs=1e-9
     )
 
-    # The SQL fitter writes what the record classes of customer_segmentation.model_store hold.
+    # The SQL fitter writes what the record classes of
+    # customer_segmentation.segmentation.model_store hold.
     assert schema_violations(run.query("select * from ml.segment_model_fit_rfm_grid")) == []

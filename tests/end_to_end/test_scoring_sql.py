@@ -14,8 +14,12 @@ import pandas as pd
 import pytest
 from helpers import run_dbt
 
-from customer_segmentation.preprocessing import apply_scaling, fit_scaling, weight_scaling
-from customer_segmentation.scoring import assign_to_nearest
+from customer_segmentation.segmentation.preprocessing import (
+    apply_scaling,
+    fit_scaling,
+    weight_scaling,
+)
+from customer_segmentation.segmentation.scoring import assign_to_nearest
 
 pytestmark = pytest.mark.dbt
 

@@ -85,10 +85,15 @@ def test_the_defaults_are_valid_settings():
 
 
 def test_unknown_keys_fail_with_the_valid_ones():
-    for cls in SETTINGS_CLASSES:
+    for cls in (SegmentationSettings, MonitoringSettings, PredictionSettings):
         with pytest.raises(ValueError, match="valid ones: .*seed|valid ones: .*psi_warn") as error:
             cls.from_mapping({"no_such_setting": 1})
         assert f"unknown {cls.group} settings ['no_such_setting']" in str(error.value)
+    for cls in SETTINGS_CLASSES:
+        with pytest.raises(ValueError) as error:
+            cls.from_mapping({"no_such_setting": 1})
+        assert f"unknown {cls.group} settings ['no_such_setting']" in str(error.value)
+        assert f"valid ones: {sorted(spec.name for spec in fields(cls))}" in str(error.value)
 
 
 def test_values_are_cast_from_the_declared_types():
@@ -152,10 +157,13 @@ def test_the_sql_side_reads_the_settings_as_python_does(tmp_path):
         },
         "monitoring": {"retraining_policy": "manual", "psi_warn": 0.2},
         "prediction": {"horizon_days": 60, "churn_risk_high_threshold": "0.7"},
+        "review_text": {"topics_k_max": "6", "negative_threshold": -0.1},
+        "risk": {"min_orders": 6, "shop_percentile": "0.95"},
     }
     inline = (
         "{{ tojson({'segmentation': settings('segmentation'), "
-        "'monitoring': settings('monitoring'), 'prediction': settings('prediction')}) }}"
+        "'monitoring': settings('monitoring'), 'prediction': settings('prediction'), "
+        "'review_text': settings('review_text'), 'risk': settings('risk')}) }}"
     )
     run = run_dbt(
         tmp_path, given, command="compile", extra_arguments=("--inline", inline, "--output", "json")
@@ -186,6 +194,14 @@ def test_the_sql_side_reads_the_settings_as_python_does(tmp_path):
         ),
         ({"segmentation": {"k": 0}}, "segmentation.k must be at least 1; got 0"),
         ({"prediction": [90]}, "var prediction must be a mapping of settings"),
+        (
+            {"risk": {"min_order": 6}},
+            'unknown risk settings ["min_order"]; valid ones: ["high_discount_rate",',
+        ),
+        (
+            {"review_text": {"topics_k_max": 1}},
+            "review_text.topics_k_max must be at least 2; got 1",
+        ),
     ],
 )
 def test_wrong_settings_stop_dbt_when_it_parses(tmp_path, variables, message):

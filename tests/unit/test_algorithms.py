@@ -5,9 +5,9 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
-from customer_segmentation.algorithms import HierarchicalClusterer, WardTree
-from customer_segmentation.clustering import LINKAGE_MERGES_KEPT, fit_segments
-from customer_segmentation.scoring import assign_to_nearest
+from customer_segmentation.segmentation.algorithms import HierarchicalClusterer, WardTree
+from customer_segmentation.segmentation.clustering import LINKAGE_MERGES_KEPT, fit_segments
+from customer_segmentation.segmentation.scoring import assign_to_nearest
 from customer_segmentation.settings import SegmentationSettings
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from customer_segmentation.validation import eta_squared
+from customer_segmentation.segmentation.validation import eta_squared
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))

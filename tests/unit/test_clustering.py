@@ -5,7 +5,7 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
-from customer_segmentation.clustering import (
+from customer_segmentation.segmentation.clustering import (
     CANDIDATE_COLUMNS,
     assign_to_nearest,
     choose_k,

@@ -15,7 +15,8 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import StandardScaler
 
-from customer_segmentation.reviews import ReviewTextSettings, score_reviews
+from customer_segmentation.segmentation.reviews import score_reviews
+from customer_segmentation.settings import ReviewTextSettings
 from demo.shop import generate_shop, main
 
 END_DATE = date(2026, 6, 30)

@@ -3,14 +3,14 @@ import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
 
-from customer_segmentation.explain import (
+from customer_segmentation.segmentation.explain import (
     EXPLANATION_COLUMNS,
     FEATURE_REPORT_COLUMNS,
     explain_segments,
     feature_report,
     feature_weights,
 )
-from customer_segmentation.segmentation import fit_segmentation
+from customer_segmentation.segmentation.model import fit_segmentation
 from customer_segmentation.settings import SegmentationSettings
 
 

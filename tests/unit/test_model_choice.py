@@ -1,6 +1,6 @@
-"""Which model serves a run (customer_segmentation.model_choice): the shop fingerprint, the rule
-that a model never scores a date before its own, the retraining policy judged at the run date,
-and the stop when a warehouse holds another shop."""
+"""Which model serves a run (customer_segmentation.segmentation.model_choice): the shop fingerprint,
+the rule that a model never scores a date before its own, the retraining policy judged at the run
+date, and the stop when a warehouse holds another shop."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
 
-from customer_segmentation.model_choice import (
+from customer_segmentation.segmentation.model import fit_segmentation
+from customer_segmentation.segmentation.model_choice import (
     SKETCH_SIZE,
     PolicyVerdict,
     ShopMismatchError,
@@ -24,9 +25,8 @@ from customer_segmentation.model_choice import (
     population_sketch,
     population_stability_index,
 )
-from customer_segmentation.model_store import StoredModel, read_stored_models
-from customer_segmentation.naming import claimed_features
-from customer_segmentation.segmentation import fit_segmentation
+from customer_segmentation.segmentation.model_store import StoredModel, read_stored_models
+from customer_segmentation.segmentation.naming import claimed_features
 from customer_segmentation.settings import MonitoringSettings, SegmentationSettings
 
 FEATURES = ("recency_days", "frequency", "monetary")

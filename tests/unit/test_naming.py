@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from customer_segmentation.naming import ARCHETYPES, name_segments, segment_profiles
+from customer_segmentation.segmentation.naming import ARCHETYPES, name_segments, segment_profiles
 
 
 def _profiles(rows: dict[int, dict[str, float]]) -> pd.DataFrame:

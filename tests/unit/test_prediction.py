@@ -1,4 +1,4 @@
-"""The churn and value models (customer_segmentation.prediction), without dbt."""
+"""The churn and value models (customer_segmentation.prediction.churn_value), without dbt."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from customer_segmentation.dbt_io import iter_pandas_batches
-from customer_segmentation.prediction import (
+from customer_segmentation.prediction.churn_value import (
     ARTIFACT_COLUMNS,
     CALIBRATION_BINS,
     METHODS,
@@ -35,7 +35,7 @@ from customer_segmentation.prediction import (
     rfm_scores,
     score_customers,
 )
-from customer_segmentation.purchase_model import SUMMARY_COLUMNS
+from customer_segmentation.prediction.purchase_model import SUMMARY_COLUMNS
 
 SETTINGS = PredictionSettings(min_training_customers=200)
 

@@ -1,4 +1,5 @@
-"""The models that scored, stored with their scores (customer_segmentation.prediction_store)."""
+"""The models that scored, stored with their scores
+(customer_segmentation.prediction.model_store)."""
 
 from __future__ import annotations
 
@@ -17,14 +18,14 @@ from test_prediction import (
 )
 from threadpoolctl import threadpool_limits
 
-from customer_segmentation.prediction import SCORE_COLUMNS, score_customers
-from customer_segmentation.prediction_store import (
+from customer_segmentation.prediction.churn_value import SCORE_COLUMNS, score_customers
+from customer_segmentation.prediction.model_store import (
     METRIC,
     RECORD_TYPE,
     fitted_model_record,
     load_fitted_model,
 )
-from customer_segmentation.purchase_model import SUMMARY_COLUMNS
+from customer_segmentation.prediction.purchase_model import SUMMARY_COLUMNS
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from customer_segmentation.preprocessing import (
+from customer_segmentation.segmentation.preprocessing import (
     CLIP_LIMIT,
     REASON_NO_DATA,
     REASON_NO_SPREAD,

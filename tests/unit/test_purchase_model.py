@@ -1,4 +1,4 @@
-"""The probabilistic purchase models (customer_segmentation.purchase_model), without dbt.
+"""The probabilistic purchase models (customer_segmentation.prediction.purchase_model), without dbt.
 
 The likelihood code is checked three ways: against the likelihood integrated numerically over
 the individual purchase rate and dropout probability (the model's definition), by recovering the
@@ -26,8 +26,8 @@ import pandas as pd
 import pytest
 from scipy import integrate, special
 
-from customer_segmentation import purchase_model
-from customer_segmentation.purchase_model import (
+from customer_segmentation.prediction import purchase_model
+from customer_segmentation.prediction.purchase_model import (
     MIN_REPEAT_BUYERS,
     SUMMARY_COLUMNS,
     BetaGeoParameters,

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from customer_segmentation.preprocessing import apply_scaling, fit_scaling
 from customer_segmentation.report import SECTIONS, main, write_report
+from customer_segmentation.segmentation.preprocessing import apply_scaling, fit_scaling
 
 MODEL_ID = "kmeans-2026-07-15-test"
 AS_OF_DATE = "2026-07-15"

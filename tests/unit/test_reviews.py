@@ -1,5 +1,5 @@
-"""Tests for review text features (customer_segmentation.reviews): language rule, sentiment,
-topics and the artifact table the dbt Python model writes."""
+"""Tests for review text features (customer_segmentation.segmentation.reviews): language rule,
+sentiment, topics and the artifact table the dbt Python model writes."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from customer_segmentation.reviews import (
+from customer_segmentation.segmentation.reviews import (
     ARTIFACT_COLUMNS,
-    ReviewTextSettings,
     english_token_share,
     fit_topics,
     is_language_supported,
     review_text_artifacts,
     score_reviews,
 )
+from customer_segmentation.settings import ReviewTextSettings
 
 SETTINGS = ReviewTextSettings()
 

@@ -1,19 +1,22 @@
-"""The settings of marts.customer_risk are declared once (macros/risk_settings.sql); the defaults
-shown to users in docs/risk.md and in the dbt_project.yml comment must say the same."""
+"""The settings of marts.customer_risk are declared once (customer_segmentation.settings.
+RiskSettings); the defaults shown to users in docs/risk.md and in the dbt_project.yml comment must
+say the same."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from pathlib import Path
+
+import pytest
+
+from customer_segmentation.settings import RiskSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _declared() -> dict[str, float]:
-    macro = (REPO_ROOT / "macros" / "risk_settings.sql").read_text()
-    found = re.findall(r"'(\w+)': \(([0-9.]+),", macro)
-    assert found, "no settings found in macros/risk_settings.sql"
-    return {name: float(default) for name, default in found}
+    return {spec.name: float(spec.default) for spec in fields(RiskSettings)}
 
 
 def test_docs_table_lists_every_setting_with_its_default() -> None:
@@ -32,3 +35,11 @@ def test_project_comment_shows_the_defaults() -> None:
     example = " ".join(line.strip().lstrip("#") for line in block.splitlines())
     shown = {name: float(value) for name, value in re.findall(r"(\w+): ([0-9.]+)", example)}
     assert shown == _declared()
+
+
+def test_values_out_of_bounds_fail_with_the_key() -> None:
+    with pytest.raises(ValueError, match="risk.review_min_return_signals must be between 1 and 3"):
+        RiskSettings(review_min_return_signals=4)
+    with pytest.raises(ValueError, match="risk.min_orders must be a whole number"):
+        RiskSettings.from_mapping({"min_orders": 2.5})
+    assert RiskSettings.from_mapping({"shop_percentile": "0.95"}).shop_percentile == 0.95

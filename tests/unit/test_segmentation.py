@@ -4,11 +4,11 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
-from customer_segmentation.clustering import assign_to_nearest
-from customer_segmentation.model_store import ARTIFACT_COLUMNS
-from customer_segmentation.naming import OUTLIER_SEGMENT_NAME
-from customer_segmentation.preprocessing import apply_scaling
-from customer_segmentation.segmentation import fit_segmentation
+from customer_segmentation.segmentation.clustering import assign_to_nearest
+from customer_segmentation.segmentation.model import fit_segmentation
+from customer_segmentation.segmentation.model_store import ARTIFACT_COLUMNS
+from customer_segmentation.segmentation.naming import OUTLIER_SEGMENT_NAME
+from customer_segmentation.segmentation.preprocessing import apply_scaling
 from customer_segmentation.settings import SegmentationSettings
 
 SETTINGS = SegmentationSettings(

@@ -4,10 +4,10 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
-from customer_segmentation.model_store import read_previous_model
-from customer_segmentation.segmentation import fit_segmentation
+from customer_segmentation.segmentation.model import fit_segmentation
+from customer_segmentation.segmentation.model_store import read_previous_model
+from customer_segmentation.segmentation.tracking import match_to_previous, reexpress_centroids
 from customer_segmentation.settings import SegmentationSettings
-from customer_segmentation.tracking import match_to_previous, reexpress_centroids
 
 # Every feature separates some blobs (a feature that is pure noise gets as much weight in the
 # scaled space as one that separates blobs, and k-means would split the noise).

@@ -6,17 +6,21 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
-from customer_segmentation.clustering import rank_candidates
-from customer_segmentation.preprocessing import apply_scaling, fit_scaling, weight_scaling
-from customer_segmentation.segmentation import fit_segmentation
-from customer_segmentation.settings import SegmentationSettings
-from customer_segmentation.validation import (
+from customer_segmentation.segmentation.clustering import rank_candidates
+from customer_segmentation.segmentation.model import fit_segmentation
+from customer_segmentation.segmentation.preprocessing import (
+    apply_scaling,
+    fit_scaling,
+    weight_scaling,
+)
+from customer_segmentation.segmentation.validation import (
     MIN_FEATURE_WEIGHT,
     LabelledWindow,
     eta_squared,
     outcome_weights,
     validity_metrics,
 )
+from customer_segmentation.settings import SegmentationSettings
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,5 @@
 {#- kmeans_sql, step 1: the scaling of every requested numeric feature, fitted on the training
-    sample in SQL as customer_segmentation.preprocessing.fit_scaling does it in Python:
+    sample in SQL as customer_segmentation.segmentation.preprocessing.fit_scaling does it in Python:
 
         fill_value = median of the non-null values
         t          = ln(1 + max(coalesce(x, fill_value), 0)) for log1p features, else coalesce(x, fill_value)

@@ -1,5 +1,5 @@
 {#- kmeans_sql, step 3: which features become model dimensions, and where. As
-    customer_segmentation.preprocessing.drop_correlated_features does it: in feature order, a
+    customer_segmentation.segmentation.preprocessing.drop_correlated_features does it: in feature order, a
     screened-in feature is kept unless an earlier kept feature correlates with it above var
     segmentation.max_feature_correlation; the reason names the earlier kept feature with the
     largest |r|. The greedy rule runs in the pre-hook (macro

@@ -1,7 +1,7 @@
 {#- kmeans_sql, step 7: the segments. The training customers are assigned to the final centres
     (ties: the lower cluster_index); centres left with no customer are dropped, and the others
     are numbered 1..k in the fixed order of the Python model (largest first coordinate first,
-    coordinates rounded to 6 decimals; customer_segmentation.clustering.relabel_in_fixed_order).
+    coordinates rounded to 6 decimals; customer_segmentation.segmentation.clustering.relabel_in_fixed_order).
 
     Names follow a small rule set instead of the Python archetypes: "Segment <id> (high|low
     <feature>)" after the feature on which the segment's mean (scaled) is farthest from all

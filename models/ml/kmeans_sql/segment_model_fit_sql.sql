@@ -131,7 +131,7 @@ overall_long as (
 ),
 
 {# Weight of each dimension: its share of the between-segment sum of squares around the mean
-    of all training customers (customer_segmentation.explain.feature_weights). #}
+    of all training customers (customer_segmentation.segmentation.explain.feature_weights). #}
 between_segments as (
 
     select
@@ -433,7 +433,7 @@ feature_selection_records as (
 ),
 
 {# The drift reference of this run's customers and this run's decision: kmeans_sql keeps no model
-    between runs (customer_segmentation.model_choice keeps or refits the scikit-learn models). #}
+    between runs (customer_segmentation.segmentation.model_choice keeps or refits the scikit-learn models). #}
 run_records as (
 
     {{ sql_fit_run_records('drift_reference', 'kmeans_sql fits a new model in SQL on every build') }}
@@ -441,7 +441,7 @@ run_records as (
 ),
 
 {# The RFM grid and recency quartiles on the time hold-out; the segments are not judged there:
-    that needs a refit one horizon back (customer_segmentation.validation). #}
+    that needs a refit one horizon back (customer_segmentation.segmentation.validation). #}
 validation_records as (
 
     {{ segment_validation_records(

@@ -186,7 +186,7 @@ def claimed_features(name: str) -> frozenset[str]:
     """The features a segment name speaks of: an archetype's required features, the two
     features of a descriptive name ("Long-lapsed rarely visiting customers": recency_days,
     sessions), nothing for other names. A refit does not inherit a name that speaks of a feature
-    its data lacks (customer_segmentation.segmentation)."""
+    its data lacks (customer_segmentation.segmentation.model)."""
     base = name.split(" (segment ")[0]
     for archetype in ARCHETYPES:
         if archetype.name == base:

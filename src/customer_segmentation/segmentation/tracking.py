@@ -37,7 +37,7 @@ VANISHED_COLUMNS = ["segment_id", "segment_name", "distance_to_nearest_new_segme
 @dataclass(frozen=True)
 class PreviousModel:
     """What a new fit needs from the previous model: scaling, centroids, ids and names (read from
-    the stored model by customer_segmentation.model_store.read_previous_model).
+    the stored model by customer_segmentation.segmentation.model_store.read_previous_model).
 
     centroids (k, d) are in the previous model's scaled space, rows in segment_ids order,
     columns in feature_names order (scaling position order).

@@ -1,16 +1,17 @@
 """Fit a segmentation on the training sample and describe it as tables.
 
 fit_segmentation() is what the dbt Python model calls: features in, a SegmentationModel out.
-SegmentationModel.artifacts() is the model as stored (customer_segmentation.model_store); SQL
-models split it into centroids, scaling parameters, candidates, metrics and segment names, and the
-SQL scoring applies it to every customer (rule: customer_segmentation.scoring).
+SegmentationModel.artifacts() is the model as stored
+(customer_segmentation.segmentation.model_store); SQL models split it into centroids, scaling
+parameters, candidates, metrics and segment names, and the SQL scoring applies it to every customer
+(rule: customer_segmentation.segmentation.scoring).
 
 How the model is stored (one long table, a row per fact, its record types and columns):
-customer_segmentation.model_store.
+customer_segmentation.segmentation.model_store.
 
 Segment ids are 1..k in a fixed order for a first model; fitted against a previous model
 (fit_segmentation(..., previous=PreviousModel...)), matched segments keep their previous id and
-name and new ones get ids never used before (customer_segmentation.tracking).
+name and new ones get ids never used before (customer_segmentation.segmentation.tracking).
 """
 
 from __future__ import annotations
@@ -24,44 +25,44 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from customer_segmentation.algorithms import build_clusterer
-from customer_segmentation.clustering import ClusteringResult, fit_segments
-from customer_segmentation.explain import (
+from customer_segmentation.segmentation.algorithms import build_clusterer
+from customer_segmentation.segmentation.clustering import ClusteringResult, fit_segments
+from customer_segmentation.segmentation.explain import (
     EXPLANATION_COLUMNS,
     FEATURE_REPORT_COLUMNS,
     explain_segments,
     feature_weights,
 )
-from customer_segmentation.model_store import artifact_table, fitted_model_records
-from customer_segmentation.naming import (
+from customer_segmentation.segmentation.model_store import artifact_table, fitted_model_records
+from customer_segmentation.segmentation.naming import (
     OUTLIER_SEGMENT_NAME,
     claimed_features,
     describe_segment,
     name_segments,
     segment_profiles,
 )
-from customer_segmentation.preprocessing import (
+from customer_segmentation.segmentation.preprocessing import (
     FittedScaling,
     apply_scaling,
     drop_correlated_features,
     fit_scaling,
     weight_scaling,
 )
-from customer_segmentation.scoring import assign_to_nearest
-from customer_segmentation.settings import SQL_ALGORITHMS, SegmentationSettings
-from customer_segmentation.tracking import (
+from customer_segmentation.segmentation.scoring import assign_to_nearest
+from customer_segmentation.segmentation.tracking import (
     VANISHED_COLUMNS,
     PreviousModel,
     SegmentMatch,
     match_to_previous,
 )
-from customer_segmentation.validation import (
+from customer_segmentation.segmentation.validation import (
     BASELINE_METHODS,
     VALIDITY_METRICS,
     LabelledWindow,
     outcome_weights,
     validity_metrics,
 )
+from customer_segmentation.settings import SQL_ALGORITHMS, SegmentationSettings
 
 __all__ = [
     "SegmentationModel",
@@ -121,7 +122,8 @@ class SegmentationModel:
         )
 
     def assign(self, features: pd.DataFrame) -> pd.DataFrame:
-        """Score customers as SQL does: scaling, then the rule in customer_segmentation.scoring.
+        """Score customers as SQL does: scaling, then the rule in
+        customer_segmentation.segmentation.scoring.
 
         Output: customer_id, segment_id, distance_to_centroid, in the input's row order.
         """
@@ -137,7 +139,8 @@ class SegmentationModel:
         )
 
     def artifacts(self) -> pd.DataFrame:
-        """The model as stored: its artifact rows (customer_segmentation.model_store)."""
+        """The model as stored: its artifact rows
+        (customer_segmentation.segmentation.model_store)."""
         return artifact_table(self.model_id, fitted_model_records(self))
 
 
@@ -175,7 +178,8 @@ def model_space(
 ) -> ModelSpace:
     """Scaling fitted on `features`, correlated features dropped, and (feature_weighting =
     outcomes, with a usable window) every dimension weighted by its relation to the outcomes of
-    `weight_window`, whose features are scaled the same way (customer_segmentation.validation).
+    `weight_window`, whose features are scaled the same way
+    (customer_segmentation.segmentation.validation).
     """
     full_scaling = fit_scaling(
         features,
@@ -328,15 +332,15 @@ def fit_segmentation(
 
     Rows are sorted by customer_id first, so the result does not depend on the order the
     warehouse returned them in. With `previous` (the last model, as
-    customer_segmentation.model_store reads it back), segments that match a previous segment keep
-    its id and name.
+    customer_segmentation.segmentation.model_store reads it back), segments that match a previous
+    segment keep its id and name.
     Without it, segment ids are ids_issued + 1, ids_issued + 2, ... (ids_issued: the largest id
     a model of this warehouse issued, so that no id is issued twice).
     `labelled` (int_segment_validation_sample: features and outcomes at as_of_date - horizon,
     cutoff_role training, and one horizon earlier, evaluation, with the RFM grid and recency
     quartile of each customer) weights the features and measures every candidate k, the RFM
-    grid and recency quartiles on the time hold-out (customer_segmentation.validation); without
-    it the features are unweighted and k is chosen by silhouette.
+    grid and recency quartiles on the time hold-out (customer_segmentation.segmentation.validation);
+    without it the features are unweighted and k is chosen by silhouette.
     """
     started = time.perf_counter()
     if settings.algorithm in SQL_ALGORITHMS:

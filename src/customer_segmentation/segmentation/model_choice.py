@@ -56,17 +56,17 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from customer_segmentation.model_store import (
+from customer_segmentation.segmentation.model import SegmentationModel
+from customer_segmentation.segmentation.model_store import (
     DecisionRecord,
     StoredModel,
     kept_model_table,
     new_model_table,
 )
-from customer_segmentation.preprocessing import apply_scaling
-from customer_segmentation.scoring import assign_to_nearest
-from customer_segmentation.segmentation import SegmentationModel
+from customer_segmentation.segmentation.preprocessing import apply_scaling
+from customer_segmentation.segmentation.scoring import assign_to_nearest
+from customer_segmentation.segmentation.tracking import PreviousModel
 from customer_segmentation.settings import MonitoringSettings, SegmentationSettings
-from customer_segmentation.tracking import PreviousModel
 
 __all__ = [
     "ModelChoice",

@@ -11,7 +11,7 @@ drop reason, a rule, a method or a customer key in text_value).
 ml.segment_model_artifacts holds the model of the run (whichever fitter wrote it) and
 ml.segment_model_history every model of the warehouse; the other ml.* SQL models split them into
 typed tables. Their dbt contracts, the Python writer and the SQL writers (macro
-model_artifact_columns) are checked against ARTIFACT_SCHEMA (tests/python/test_model_store.py),
+model_artifact_columns) are checked against ARTIFACT_SCHEMA (tests/end_to_end/test_model_store.py),
 and what every fitter writes against the record classes (schema_violations).
 
 Writer: artifact_table(model_id, records) is the only place artifact rows are made;
@@ -33,13 +33,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from customer_segmentation.clustering import CANDIDATE_COLUMNS
-from customer_segmentation.preprocessing import SCALING_COLUMNS
-from customer_segmentation.tracking import PreviousModel
-from customer_segmentation.validation import VALIDITY_METRICS
+from customer_segmentation.segmentation.clustering import CANDIDATE_COLUMNS
+from customer_segmentation.segmentation.preprocessing import SCALING_COLUMNS
+from customer_segmentation.segmentation.tracking import PreviousModel
+from customer_segmentation.segmentation.validation import VALIDITY_METRICS
 
 if TYPE_CHECKING:
-    from customer_segmentation.segmentation import SegmentationModel
+    from customer_segmentation.segmentation.model import SegmentationModel
     from customer_segmentation.settings import SegmentationSettings
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "new_model_table",
     "read_previous_model",
     "read_stored_models",
+    "read_warehouse_model",
     "schema_violations",
 ]
 
@@ -147,9 +148,9 @@ class Record:
 
 @dataclass(frozen=True)
 class ScalingRecord(Record):
-    """How a model dimension is computed from the features (customer_segmentation.preprocessing):
-    fill_value for a missing input, transform (identity | log1p | one_hot), then (x - center) /
-    scale clipped to +-clip_limit."""
+    """How a model dimension is computed from the features
+    (customer_segmentation.segmentation.preprocessing): fill_value for a missing input, transform
+    (identity | log1p | one_hot), then (x - center) / scale clipped to +-clip_limit."""
 
     record_type: ClassVar[str] = "scaling"
     feature: str
@@ -301,7 +302,7 @@ class VanishedSegmentRecord(Record):
 @dataclass(frozen=True)
 class PopulationSketchRecord(Record):
     """A member of the training population's sketch: md5 of a customer id and the first order
-    date as days since 1970-01-01 (customer_segmentation.model_choice)."""
+    date as days since 1970-01-01 (customer_segmentation.segmentation.model_choice)."""
 
     record_type: ClassVar[str] = "population_sketch"
     stored_as: ClassVar[Mapping[str, str]] = {
@@ -331,7 +332,7 @@ class DriftReferenceRecord(Record):
 @dataclass(frozen=True)
 class DecisionRecord(Record):
     """A fact of the run's choice of model: action, reason, the stored model judged and the
-    retraining policy's verdict (customer_segmentation.model_choice)."""
+    retraining policy's verdict (customer_segmentation.segmentation.model_choice)."""
 
     record_type: ClassVar[str] = "decision"
     stored_as: ClassVar[Mapping[str, str]] = {"name": "metric", "text": "text_value"}
@@ -343,7 +344,7 @@ class DecisionRecord(Record):
 @dataclass(frozen=True)
 class ValidationRecord(Record):
     """A validity figure (VALIDITY_METRICS) on the time hold-out of a method (segments, rfm_grid,
-    recency_quartiles) with k groups (customer_segmentation.validation)."""
+    recency_quartiles) with k groups (customer_segmentation.segmentation.validation)."""
 
     record_type: ClassVar[str] = "validation"
     stored_as: ClassVar[Mapping[str, str]] = {"method": "text_value", "measure": "metric"}
@@ -447,7 +448,7 @@ def _number(value: object) -> float | None:
 
 
 def fitted_model_records(model: SegmentationModel) -> list[Record]:
-    """Every record of a fit (customer_segmentation.segmentation.SegmentationModel)."""
+    """Every record of a fit (customer_segmentation.segmentation.model.SegmentationModel)."""
     names = model.scaling.feature_names
     records: list[Record] = [
         ScalingRecord(**row._asdict()) for row in model.scaling.parameters.itertuples(index=False)
@@ -847,6 +848,19 @@ def read_stored_models(
                 is_in_use=model_id in in_use_ids,
             )
     return sorted(models.values(), key=_age_order)
+
+
+def read_warehouse_model(connection: Any) -> StoredModel | None:
+    """The model in use of a built warehouse (ml.segment_model_artifacts, read through a DuckDB
+    connection), or None when the warehouse has none."""
+    import duckdb
+
+    try:
+        artifacts = connection.sql("select * from ml.segment_model_artifacts").df()
+    except duckdb.CatalogException:
+        return None
+    stored = read_stored_models(None, artifacts)
+    return stored[-1] if stored else None
 
 
 def _age_order(model: StoredModel) -> tuple:

@@ -4,7 +4,8 @@ Two methods score customers (docs/activation.md):
 
 - ``supervised``: gradient boosting learnt from what customers did in the horizon after an earlier
   cutoff (below). It needs two horizons of history and enough customers of both outcomes.
-- ``bgnbd``: the probabilistic purchase model of customer_segmentation.purchase_model (BG/NBD or,
+- ``bgnbd``: the probabilistic purchase model of customer_segmentation.prediction.purchase_model
+(BG/NBD or,
   by default, MBG/NBD for purchases and P(alive), Gamma-Gamma for spend per purchase), fitted on
   the purchase-day summary at the cutoff itself: it needs no outcome window, so it scores when the
   supervised model cannot (a young shop, a long horizon). Its outputs at each cutoff are also
@@ -78,8 +79,8 @@ from sklearn.metrics import brier_score_loss, mean_absolute_error, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
-from customer_segmentation.prediction_store import fitted_model_record
-from customer_segmentation.purchase_model import FittedPurchaseModel, fit_purchase_model
+from customer_segmentation.prediction.model_store import fitted_model_record
+from customer_segmentation.prediction.purchase_model import FittedPurchaseModel, fit_purchase_model
 from customer_segmentation.settings import PredictionSettings
 
 __all__ = [
@@ -552,7 +553,7 @@ def score_customers(
       parameter       training_customers, training_churn_rate (value); settings, as_of_date,
                       features (text_value)
       dropped_feature metric = the feature, text_value = why it was left out
-      fitted_model    the models that scored (customer_segmentation.prediction_store): the
+      fitted_model    the models that scored (customer_segmentation.prediction.model_store): the
                       supervised models when fitted, the current purchase model when fitted;
                       only when customers were scored
     """

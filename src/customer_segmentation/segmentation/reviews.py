@@ -34,9 +34,8 @@ Everything is deterministic: the input is sorted by review_id and every random s
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
@@ -46,6 +45,8 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from sklearn.decomposition import NMF
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+from customer_segmentation.settings import ReviewTextSettings
 
 ARTIFACT_COLUMNS = [
     "record_type",
@@ -64,76 +65,6 @@ ARTIFACT_COLUMNS = [
 SENTIMENT_METHOD = "vader"
 _WORD = re.compile(r"[^\W\d_]+")
 _DECIMALS = 6
-
-
-@dataclass(frozen=True)
-class ReviewTextSettings:
-    """How review text becomes features (dbt var review_text; docs/how-it-works.md "Review text").
-
-    negative_threshold            a review whose sentiment is at most this is negative
-    min_english_token_share       below this share of English word tokens, a text is not scored
-    topics_k_min, topics_k_max    the number of topics tried; topics_k_max is also the number of
-                                  topic share columns of the feature table
-    topics_min_reviews            fewer supported reviews to fit on: no topics
-    topics_fit_sample_size        topics are fitted on at most this many reviews
-    topics_min_document_frequency a topic word occurs in at least this many fitted reviews
-    topics_top_words              words stored per topic (and compared for stability)
-    topics_stability_resamples    refits per k on random subsets
-    topics_stability_sample_share share of the fitted reviews in each subset
-    seed                          every random step
-    """
-
-    negative_threshold: float = -0.05
-    min_english_token_share: float = 0.3
-    topics_k_min: int = 3
-    topics_k_max: int = 8
-    topics_min_reviews: int = 50
-    topics_fit_sample_size: int = 20_000
-    topics_min_document_frequency: int = 5
-    topics_top_words: int = 10
-    topics_stability_resamples: int = 5
-    topics_stability_sample_share: float = 0.8
-    seed: int = 42
-
-    def __post_init__(self) -> None:
-        if not -1 <= self.negative_threshold <= 1:
-            raise ValueError("review_text.negative_threshold must be between -1 and 1")
-        if not 0 <= self.min_english_token_share <= 1:
-            raise ValueError("review_text.min_english_token_share must be between 0 and 1")
-        if not 2 <= self.topics_k_min <= self.topics_k_max:
-            raise ValueError("review_text needs 2 <= topics_k_min <= topics_k_max")
-        if not 0 < self.topics_stability_sample_share < 1:
-            raise ValueError("review_text.topics_stability_sample_share must be in (0, 1)")
-        for name in (
-            "topics_min_reviews",
-            "topics_fit_sample_size",
-            "topics_min_document_frequency",
-            "topics_top_words",
-        ):
-            if getattr(self, name) < 1:
-                raise ValueError(f"review_text.{name} must be at least 1")
-        if self.topics_stability_resamples < 0:
-            raise ValueError("review_text.topics_stability_resamples must not be negative")
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any] | None) -> ReviewTextSettings:
-        """Settings from the var's mapping; a key not listed here fails with the valid ones."""
-        values = dict(values or {})
-        types = {f.name: f.type for f in fields(cls)}
-        unknown = sorted(set(values) - set(types))
-        if unknown:
-            raise ValueError(f"unknown review_text settings {unknown}; valid ones: {sorted(types)}")
-        converted = {
-            name: int(value) if types[name] == "int" else float(value)
-            for name, value in values.items()
-            if value is not None
-        }
-        return cls(**converted)
-
-    @classmethod
-    def from_json(cls, text: str | None) -> ReviewTextSettings:
-        """Settings from the JSON document the dbt YAML renders from the var."""
-        return cls.from_mapping(json.loads(text) if text else {})
 
 
 @lru_cache(maxsize=1)

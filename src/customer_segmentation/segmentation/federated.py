@@ -8,8 +8,8 @@ lists exactly what is shared. The protocol:
    number with a value m_f and the sum S1_f = sum t(x) over those values (t = log1p(max(x, 0))
    for log1p features, else x); the coordinator sends back the pooled means c_f = S1/m, and every
    shop sends S2_f = sum (t(x) - c_f)^2. The coordinator derives the scaling of
-   customer_segmentation.preprocessing from the pooled moments: fill = t^-1(c_f) (the mean of t,
-   in raw units), centre = the pooled mean of t(filled x), scale = its pooled standard
+   customer_segmentation.segmentation.preprocessing from the pooled moments: fill = t^-1(c_f) (the
+   mean of t, in raw units), centre = the pooled mean of t(filled x), scale = its pooled standard
    deviation, clip at +-clip_limit. (The project's own scaling uses medians and the IQR, which
    are not sums; means and standard deviations are, so they are what a shop shares.)
 2. Start: without noise, every shop runs K-means++ on its own scaled customers and sends, per
@@ -22,7 +22,7 @@ lists exactly what is shared. The protocol:
    count (an empty cluster keeps its centroid) and stops when no centroid moves.
 
 From the same start this is exactly Lloyd's algorithm on the pooled rows: the pooled sums are
-the sums of the shops' sums. tests/python/test_federated.py asserts the same labels and
+the sums of the shops' sums. tests/end_to_end/test_federated.py asserts the same labels and
 centroids as scikit-learn's KMeans on the pooled rows.
 
 Differential privacy (optional, settings epsilon and mechanism): every shop adds noise to what it
@@ -54,8 +54,12 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics.cluster import pair_confusion_matrix
 
-from customer_segmentation.preprocessing import CLIP_LIMIT, SCALING_COLUMNS, apply_scaling
-from customer_segmentation.scoring import assign_to_nearest
+from customer_segmentation.segmentation.preprocessing import (
+    CLIP_LIMIT,
+    SCALING_COLUMNS,
+    apply_scaling,
+)
+from customer_segmentation.segmentation.scoring import assign_to_nearest
 
 __all__ = [
     "MECHANISMS",
@@ -860,21 +864,17 @@ def _weighted_start(local: Sequence[dict[str, np.ndarray]], k: int, seed: int) -
 
 def features_of_shops(paths: Sequence[Path]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The numeric and log1p clustering features every shop's build was configured with (the
-    parameters of its current model, ml.segment_model_artifacts, as
-    customer_segmentation.model_store reads them); they must agree."""
+    parameters of its current model, as customer_segmentation.segmentation.model_store reads
+    it); they must agree."""
     import duckdb
 
-    from customer_segmentation.model_store import read_stored_models
+    from customer_segmentation.segmentation.model_store import read_warehouse_model
 
     found = set()
     for path in paths:
         with duckdb.connect(str(path), read_only=True) as connection:
-            try:
-                artifacts = connection.sql("select * from ml.segment_model_artifacts").df()
-            except duckdb.CatalogException:
-                artifacts = None
-        stored = read_stored_models(None, artifacts)
-        parameters = stored[-1].parameters if stored else {}
+            model = read_warehouse_model(connection)
+        parameters = model.parameters if model is not None else {}
         if "numeric_features" not in parameters:
             raise ValueError(f"{path} has no segment model to read the features from: --features")
         found.add(

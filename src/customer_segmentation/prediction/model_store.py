@@ -3,9 +3,9 @@ scored later without a refit (customer_segmentation.assign), exactly as the buil
 
 A build scores with the supervised churn and value models when its training window can be fitted,
 else with the probabilistic purchase model fitted at as_of_date; the purchase model's outputs are
-also features of the supervised models (customer_segmentation.prediction). Both are stored, as one
-row of ml.customer_scores_fit next to the scores they produced: record_type ``fitted_model``,
-metric ``churn_value_models``, and text_value a JSON object
+also features of the supervised models (customer_segmentation.prediction.churn_value). Both are
+stored, as one row of ml.customer_scores_fit next to the scores they produced: record_type
+``fitted_model``, metric ``churn_value_models``, and text_value a JSON object
 
     {"format": "scoring-models/2",
      "horizon_days": <the prediction horizon>,
@@ -43,8 +43,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-    from customer_segmentation.prediction import FittedPrediction
-    from customer_segmentation.purchase_model import FittedPurchaseModel
+    from customer_segmentation.prediction.churn_value import FittedPrediction
+    from customer_segmentation.prediction.purchase_model import FittedPurchaseModel
 
 __all__ = [
     "FORMAT",
@@ -79,10 +79,10 @@ class StoredModels:
         return "supervised" if self.supervised is not None else "bgnbd"
 
     def score(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The score columns (customer_segmentation.prediction.SCORE_COLUMNS) of every row of a
-        frame of prediction features with the purchase-day summary
+        """The score columns (customer_segmentation.prediction.churn_value.SCORE_COLUMNS) of every
+        row of a frame of prediction features with the purchase-day summary
         (int_customers_prediction_features), as the build computes them."""
-        from customer_segmentation.prediction import predict_batches
+        from customer_segmentation.prediction.churn_value import predict_batches
 
         return predict_batches(self.supervised, [frame], self.purchase_model, self.horizon_days)
 
@@ -134,7 +134,7 @@ def load_fitted_model(text: str) -> StoredModels:
     earlier version of the project or another scikit-learn version, or does not match its
     checksum.
     """
-    from customer_segmentation.purchase_model import FittedPurchaseModel
+    from customer_segmentation.prediction.purchase_model import FittedPurchaseModel
 
     try:
         stored = json.loads(text)
@@ -161,7 +161,7 @@ def load_fitted_model(text: str) -> StoredModels:
 def _load_supervised(stored: Any) -> FittedPrediction | None:
     import sklearn
 
-    from customer_segmentation.prediction import FittedPrediction
+    from customer_segmentation.prediction.churn_value import FittedPrediction
 
     if stored is None:
         return None

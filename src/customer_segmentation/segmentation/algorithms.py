@@ -11,8 +11,8 @@ What differs is how the labels are found:
 - hdbscan: sklearn's HDBSCAN on a sample of at most hdbscan_sample_size rows, with
   min_cluster_size = ceil(min_segment_share * sample rows) (at least 2). Noise points form an
   outlier cluster (label -1) whose centroid is the mean of the noise points; rows outside the
-  sample are assigned with the radius rule of customer_segmentation.scoring. The number of
-  clusters is HDBSCAN's own: candidate k values do not apply.
+  sample are assigned with the radius rule of customer_segmentation.segmentation.scoring. The number
+  of clusters is HDBSCAN's own: candidate k values do not apply.
 - autoencoder_kmeans: an MLP autoencoder (input -> hidden -> bottleneck -> hidden -> input, tanh,
   fixed seed, at most autoencoder_max_iter epochs) is trained to reconstruct the scaled features
   on a sample of at most autoencoder_sample_size rows; K-means then runs on the bottleneck codes
@@ -33,7 +33,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 from sklearn.neural_network import MLPRegressor
 
-from customer_segmentation.scoring import assign_to_nearest
+from customer_segmentation.segmentation.scoring import assign_to_nearest
 from customer_segmentation.settings import SegmentationSettings
 
 NOISE = -1

@@ -545,7 +545,7 @@ class FittedPurchaseModel:
     @classmethod
     def from_parameters(cls, values: dict[str, float], variant: str) -> FittedPurchaseModel:
         """The model back from parameters() and its variant (as stored with the scores: see
-        customer_segmentation.prediction_store); it predicts exactly as the one stored. Only
+        customer_segmentation.prediction.model_store); it predicts exactly as the one stored. Only
         converged fits are ever kept, so both fits are marked converged; the optimiser's
         iteration count and message are not stored (0 and "stored parameters")."""
         _check_variant(variant)

@@ -37,7 +37,7 @@ import pandas as pd
 from sklearn.tree import DecisionTreeClassifier
 
 if TYPE_CHECKING:
-    from customer_segmentation.segmentation import SegmentationModel
+    from customer_segmentation.segmentation.model import SegmentationModel
 
 EXPLANATION_COLUMNS = ["segment_id", "rank", "rule", "coverage", "precision", "support"]
 FEATURE_REPORT_COLUMNS = ["feature", "status", "reason", "weight"]

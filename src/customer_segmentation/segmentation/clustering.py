@@ -1,7 +1,7 @@
 """Choosing the number of segments, fitting the chosen algorithm, and checking the result.
 
-The algorithms themselves are in customer_segmentation.algorithms; every one ends with centroids
-in scaled space, scored by the rule in customer_segmentation.scoring.
+The algorithms themselves are in customer_segmentation.segmentation.algorithms; every one ends with
+centroids in scaled space, scored by the rule in customer_segmentation.segmentation.scoring.
 
 Candidates. Each k in [k_min, k_max] (capped at the number of distinct rows) is fitted and scored:
 
@@ -23,11 +23,11 @@ segment) the outlier rows are left out of the three geometric scores; they count
 stability.
 
 Predictive validity (when fit_segments is given a `validity` function, see
-customer_segmentation.segmentation): for each candidate k, the same method is fitted on the
+customer_segmentation.segmentation.model): for each candidate k, the same method is fitted on the
 customers' features one horizon back and judged on what they did in the horizon after it:
-churn_eta_squared and spend_eta_squared (customer_segmentation.validation). The usefulness of
-candidate k is the mean of its two eta_squared, each divided by the best among the eligible,
-stable candidates (1 = the most useful on both).
+churn_eta_squared and spend_eta_squared (customer_segmentation.segmentation.validation). The
+usefulness of candidate k is the mean of its two eta_squared, each divided by the best among the
+eligible, stable candidates (1 = the most useful on both).
 
 Choosing k (this is the rule; rank_candidates() implements steps 1-3 and says, for every
 candidate, why it won or lost in selection_reason):
@@ -69,7 +69,7 @@ from sklearn.metrics import (
     silhouette_score,
 )
 
-from customer_segmentation.algorithms import (
+from customer_segmentation.segmentation.algorithms import (
     NOISE,
     Clusterer,
     Partition,
@@ -78,9 +78,9 @@ from customer_segmentation.algorithms import (
     partition_from_labels,
     sample_rows,
 )
-from customer_segmentation.scoring import assign_to_nearest
+from customer_segmentation.segmentation.scoring import assign_to_nearest
+from customer_segmentation.segmentation.validation import VALIDITY_METRICS
 from customer_segmentation.settings import K_SELECTION, SegmentationSettings
-from customer_segmentation.validation import VALIDITY_METRICS
 
 __all__ = [
     "CANDIDATE_COLUMNS",
