@@ -25,7 +25,7 @@ def readme_queries() -> list[str]:
 
 
 def test_the_readme_has_an_example_query_for_every_mart():
-    marts = {path.stem for path in (REPO_ROOT / "models" / "marts").glob("*.sql")}
+    marts = {path.stem for path in (REPO_ROOT / "models" / "marts").rglob("*.sql")}
     # The time spine is MetricFlow's calendar, not a mart anyone queries.
     marts.discard("metricflow_time_spine")
     queried = {name for query in readme_queries() for name in re.findall(r"marts\.(\w+)", query)}
