@@ -18,14 +18,12 @@
     {{ return(adapter.dispatch('export_marts', 'customer_segmentation')()) }}
 {% endmacro %}
 
-
 {% macro default__export_marts() %}
     {%- if execute and flags.WHICH in ('build', 'run') and validated_export_path() is not none -%}
         {%- do log("export_marts: no Parquet export on " ~ target.type ~ " (it uses DuckDB's COPY ... TO); BI tools read the marts schema directly.", info=true) -%}
     {%- endif -%}
     {{ return('') }}
 {% endmacro %}
-
 
 {% macro duckdb__export_marts() %}
     {%- if not execute or flags.WHICH not in ('build', 'run') -%}
@@ -65,37 +63,4 @@
     {%- endfor -%}
     {%- do log("export_marts: wrote " ~ (marts | length) ~ " marts to " ~ directory ~ "/<mart>.parquet", info=true) -%}
     {{ return('') }}
-{% endmacro %}
-
-
-{#- DuckDB has no mkdir, and COPY ... TO a file does not create its directory. A partitioned COPY of
-    no rows does create its target directory (one level, and leaves existing files alone), so
-    each level of the path is created in turn. -#}
-{% macro create_export_directory(directory) %}
-    {%- set parts = directory.split('/') -%}
-    {%- set prefix = namespace(path='') -%}
-    {%- for part in parts -%}
-        {%- set prefix.path = part if loop.first else prefix.path ~ '/' ~ part -%}
-        {%- if part not in ('', '.', '..') -%}
-            {%- do run_query("copy (select 'export' as export_partition, 1 as export_row where 1 = 0) to "
-                ~ sql_string_literal(prefix.path) ~ " (format parquet, partition_by (export_partition), overwrite_or_ignore true)") -%}
-        {%- endif -%}
-    {%- endfor -%}
-{% endmacro %}
-
-
-{#- var export_path, checked like raw_data_path: none when unset or blank, else the path without a
-    trailing slash. -#}
-{% macro validated_export_path() %}
-    {%- set value = var('export_path', none) -%}
-    {%- if value is none or (value | string | trim) == '' -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set path = value | string | trim -%}
-    {%- for forbidden in ["'", '"', ';', '\n', '\r', '*', '?', '[', '{', '\\'] -%}
-        {%- if forbidden in path -%}
-            {{ exceptions.raise_compiler_error("var export_path contains the character " ~ (forbidden | tojson) ~ ", which is not allowed in the export directory: " ~ (path | tojson)) }}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(path.rstrip('/') or '/') }}
 {% endmacro %}

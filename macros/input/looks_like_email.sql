@@ -1,11 +1,3 @@
-{#- The shape of an e-mail address: the one pattern the personal-data test scans text columns for
-    (macro personal_data_findings) and staging refuses in every text that leaves staging (ids,
-    categories, countries, channels, categorical customer attributes). -#}
-{% macro email_pattern() -%}
-    {{ return('[^@\\s]+@[^@\\s]+\\.[A-Za-z]{2,}') }}
-{%- endmacro %}
-
-
 {#- True when the text holds something shaped like an e-mail address anywhere in it (null for a
     null text). The plain `like` first spares the regular expression on the many texts without
     an @ (order and customer ids of every row). -#}
@@ -13,16 +5,13 @@
     ({{ expression }} like '%@%' and {{ adapter.dispatch('looks_like_email', 'customer_segmentation')(expression) }})
 {%- endmacro %}
 
-
 {% macro default__looks_like_email(expression) -%}
     ({{ expression }} ~ {{ sql_string_literal(email_pattern()) }})
 {%- endmacro %}
 
-
 {% macro duckdb__looks_like_email(expression) -%}
     regexp_matches({{ expression }}, {{ sql_string_literal(email_pattern()) }})
 {%- endmacro %}
-
 
 {#- Spark's rlike is Java's regular expressions, which read the pattern the same way; a Spark
     string literal reads a backslash as an escape, so each is doubled. -#}
