@@ -7,13 +7,14 @@
       table"), in that order, with its transform (log1p when listed in
       segmentation.log1p_features);
     - categorical: per segmentation.categorical_features that is a categorical column of the
-      feature table, categories_per_feature slots for its one-hot dimensions (the fit keeps at
-      most that many categories of a feature: SegmentationSettings.max_categories_per_feature).
+      feature table, categories_per_feature slots for its one-hot dimensions: the fit keeps at
+      most segmentation.max_categories_per_feature categories of a feature, the setting read
+      here.
 
     Returns {numeric: [{name, slot, transform}], categorical: [{name, first_slot}],
     categories_per_feature, slots (the number of slots)}. -#}
 {% macro segment_scoring_features() %}
-    {%- set categories_per_feature = 10 -%}
+    {%- set categories_per_feature = setting('segmentation', 'max_categories_per_feature') -%}
     {%- set log1p_features = setting('segmentation', 'log1p_features') -%}
     {%- set numeric = [] -%}
     {%- for name in drift_features() -%}

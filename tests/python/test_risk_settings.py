@@ -1,5 +1,5 @@
-"""The settings of marts.customer_risk are declared once (macros/risk_settings.sql); the defaults
-shown to users in docs/risk.md and in the dbt_project.yml comment must say the same."""
+"""The settings of marts.customer_risk are declared once (macros/settings/risk_settings.sql); the
+defaults shown to users in docs/risk.md and in the dbt_project.yml comment must say the same."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _declared() -> dict[str, float]:
-    macro = (REPO_ROOT / "macros" / "risk_settings.sql").read_text()
+    macro = (REPO_ROOT / "macros" / "settings" / "risk_settings.sql").read_text()
     found = re.findall(r"'(\w+)': \(([0-9.]+),", macro)
-    assert found, "no settings found in macros/risk_settings.sql"
+    assert found, "no settings found in macros/settings/risk_settings.sql"
     return {name: float(default) for name, default in found}
 
 

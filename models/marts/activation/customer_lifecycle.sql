@@ -137,7 +137,8 @@ final as (
         end as stage_since,
         first_purchase_date,
         last_purchase_date,
-        days_since_last_purchase,
+        -- One type on every engine (Spark's datediff is an int), as the contract declares.
+        cast(days_since_last_purchase as {{ dbt.type_bigint() }}) as days_since_last_purchase,
         purchase_days
     from staged
 

@@ -89,7 +89,8 @@ final as (
 
     select
         customer_id,
-        recommendation_rank,
+        -- One type on every engine (Spark's row_number is an int), as the contract declares.
+        cast(recommendation_rank as {{ dbt.type_bigint() }}) as recommendation_rank,
         category,
         segment_id,
         segment_name,
