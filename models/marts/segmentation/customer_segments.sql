@@ -27,7 +27,8 @@ final as (
         segments.segment_name,
         features.as_of_date,
         segmented.model_id,
-        features.recency_days,
+        -- Spark's datediff is an int, DuckDB's a bigint: the contract promises one type.
+        cast(features.recency_days as {{ dbt.type_bigint() }}) as recency_days,
         features.frequency,
         features.monetary,
         segmented.distance_to_centroid

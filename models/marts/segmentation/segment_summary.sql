@@ -99,7 +99,8 @@ final as (
             when totals.all_revenue != 0
                 then cast(per_segment.revenue as {{ type_double() }}) / totals.all_revenue
         end as share_of_revenue,
-        per_segment.revenue,
+        -- A sum of decimal(18, 2) is decimal(38, 2) on DuckDB, (28, 2) on Spark: one type.
+        cast(per_segment.revenue as decimal(38, 2)) as revenue,
         {{ sql_string_literal(currency_code()) }} as currency_code,
         per_segment.avg_recency_days,
         per_segment.median_recency_days,
