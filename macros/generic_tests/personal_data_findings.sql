@@ -16,28 +16,12 @@
     {{ return(adapter.dispatch('personal_data_findings', 'customer_segmentation')()) }}
 {% endmacro %}
 
-
 {% macro default__personal_data_findings() %}
     {%- if execute -%}
         {%- do log("assert_no_personal_data_after_staging: no check on " ~ target.type ~ " (it reads DuckDB's information_schema.columns); add an override of personal_data_findings for this engine.", info=true) -%}
     {%- endif -%}
     {{ return(no_personal_data_findings()) }}
 {% endmacro %}
-
-
-{% macro no_personal_data_findings() %}
-    {%- set empty_findings -%}
-    select
-        cast(null as {{ dbt.type_string() }}) as table_schema,
-        cast(null as {{ dbt.type_string() }}) as table_name,
-        cast(null as {{ dbt.type_string() }}) as column_name,
-        cast(null as {{ dbt.type_string() }}) as finding,
-        cast(null as {{ dbt.type_bigint() }}) as matching_values
-    where 1 = 0
-    {%- endset -%}
-    {{ return(empty_findings) }}
-{% endmacro %}
-
 
 {% macro duckdb__personal_data_findings() %}
     {%- if not execute -%}
@@ -86,9 +70,3 @@
     {%- endif -%}
     {{ return(checks | join('\nunion all\n')) }}
 {% endmacro %}
-
-
-{#- A double-quoted identifier, with embedded double quotes doubled. -#}
-{% macro quoted_identifier(name) -%}
-    "{{ name | string | replace('"', '""') }}"
-{%- endmacro %}

@@ -8,7 +8,7 @@
   that segment history, migration and monitoring cover them; one progress line per date.
 - report: write the self-contained HTML segment report (see customer_segmentation.report).
 - demo-data: write a demo shop of any size (see demo/shop.py; a tool beside the package).
-- settings-macro: write macros/settings_declared.sql from the settings classes
+- settings-macro: write macros/settings/settings_declared.sql from the settings classes
   (customer_segmentation.settings), or with --check say whether it is up to date.
 - assign: one customer's segment and scores from the current model, without a build
   (see customer_segmentation.assign).
@@ -279,8 +279,8 @@ def print_summary(database: Path) -> None:
 
 
 def write_settings_macro(project_root: Path, check: bool = False) -> int:
-    """Write (or with check, compare) the project's macros/settings_declared.sql; 1 when a check
-    finds it out of date."""
+    """Write (or with check, compare) the project's macros/settings/settings_declared.sql; 1 when
+    a check finds it out of date."""
     from customer_segmentation.settings import MACRO_PATH, settings_macro
 
     path = project_root / MACRO_PATH
@@ -332,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("report", help="write the HTML segment report (see --help)")
     commands.add_parser("demo-data", help="write a demo shop (see --help)")
     declared = commands.add_parser(
-        "settings-macro", help="write macros/settings_declared.sql from the settings classes"
+        "settings-macro",
+        help="write macros/settings/settings_declared.sql from the settings classes",
     )
     declared.add_argument("--check", action="store_true", help="only say whether it is current")
     commands.add_parser("assign", help="one customer's segment and scores now (see --help)")

@@ -13,9 +13,9 @@ Each field is declared once, with its default, its type and its bounds (`setting
 that declaration come the casting of what dbt hands over (`from_mapping`), the checks (an unknown
 key fails with the valid ones; a value out of bounds fails with the key), the parameters stored
 with a fitted model (`as_parameters`) and the declaration the SQL side reads
-(`settings_declaration`, rendered into macros/settings_declared.sql by `customer-segmentation
-settings-macro`; the macros `settings(group)` and `setting(group, name)` merge the user's var
-over it). docs/configuration.md documents every key.
+(`settings_declaration`, rendered into macros/settings/settings_declared.sql by
+`customer-segmentation settings-macro`; the macros `settings(group)` and `setting(group, name)`
+merge the user's var over it). docs/configuration.md documents every key.
 
 The flat vars of earlier versions (`segmentation_k`, `clustering_numeric_features`,
 `monitoring_psi_warn`, ...) are refused with the key that replaced them (the `replaces` of a
@@ -542,12 +542,12 @@ def settings_declaration() -> dict[str, Any]:
     return {"groups": groups, "renamed_vars": renamed_vars()}
 
 
-MACRO_PATH = "macros/settings_declared.sql"
+MACRO_PATH = "macros/settings/settings_declared.sql"
 
 
 def settings_macro() -> str:
-    """The text of macros/settings_declared.sql: settings_declaration() as a dbt macro, one line
-    per key."""
+    """The text of macros/settings/settings_declared.sql: settings_declaration() as a dbt macro,
+    one line per key."""
     declaration = settings_declaration()
     groups = ",\n".join(
         f'    "{group}": {{\n'

@@ -149,7 +149,7 @@ def test_a_stored_model_reads_back_its_segments_and_previous_model(fitted):
 
 
 def test_the_sql_writer_declares_the_same_columns_and_types():
-    text = (REPO_ROOT / "macros" / "model_artifact_columns.sql").read_text()
+    text = (REPO_ROOT / "macros" / "ml" / "model_artifact_columns.sql").read_text()
     declared = dict(
         (column, MACRO_TYPES[kind])
         for kind, column in re.findall(r"as \{\{ ([a-z_.]+\(\)) \}\}\) as ([a-z_]+)", text)

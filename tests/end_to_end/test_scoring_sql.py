@@ -1,8 +1,9 @@
 """The SQL scoring (int_customers_segmented) is generated from the settings alone, so dbt compiles
 it on an empty warehouse, and it scores any model stored under those settings exactly as the
 Python scoring does: dropped features, weighted dimensions, one-hot categories (up to the fit's
-10 per feature), models with and without an outlier segment. A stored dimension the settings
-cannot give is caught by the test assert_sql_scoring_covers_every_model_dimension."""
+segmentation.max_categories_per_feature per feature), models with and without an outlier
+segment. A stored dimension the settings cannot give is caught by the test
+assert_sql_scoring_covers_every_model_dimension."""
 
 from __future__ import annotations
 
@@ -31,10 +32,9 @@ SCORING = COMPILED / "models/intermediate/int_customers_segmented.sql"
 COVERAGE = COMPILED / "tests/dbt/assert_sql_scoring_covers_every_model_dimension.sql"
 
 
-@pytest.fixture(scope="module")
-def compiled(tmp_path_factory) -> dict[str, str]:
-    """The scoring model and its coverage test, compiled on an empty warehouse without input."""
-    work_dir = tmp_path_factory.mktemp("scoring_sql")
+def compile_scoring(work_dir: Path, **settings) -> dict[str, str]:
+    """The scoring model and its coverage test, compiled on an empty warehouse without input,
+    with these segmentation settings over the features of the test."""
     run_dbt(
         work_dir,
         {
@@ -43,6 +43,7 @@ def compiled(tmp_path_factory) -> dict[str, str]:
                 "numeric_features": NUMERIC,
                 "log1p_features": LOG1P,
                 "categorical_features": CATEGORICAL,
+                **settings,
             },
         },
         command="compile",
@@ -61,9 +62,22 @@ def compiled(tmp_path_factory) -> dict[str, str]:
     }
 
 
-def stored_model(seed: int, with_outliers: bool):
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory) -> dict[str, str]:
+    return compile_scoring(tmp_path_factory.mktemp("scoring_sql"))
+
+
+@pytest.fixture(scope="module")
+def compiled_with_three_categories(tmp_path_factory) -> dict[str, str]:
+    return compile_scoring(
+        tmp_path_factory.mktemp("scoring_sql_three"), max_categories_per_feature=3
+    )
+
+
+def stored_model(seed: int, with_outliers: bool, max_categories_per_feature: int = 10):
     """Features of 400 customers and a model stored the way the fit stores it: scaled with a
-    dropped feature and weights, k centroids, radii and maybe an outlier segment."""
+    dropped feature and weights, k centroids, radii and maybe an outlier segment; at most
+    max_categories_per_feature one-hot categories per categorical feature."""
     rng = np.random.default_rng(seed)
     n = 400
     features = pd.DataFrame(
@@ -83,7 +97,13 @@ def stored_model(seed: int, with_outliers: bool):
     )
     features.loc[rng.choice(n, 40, replace=False), "monetary"] = np.nan
     features.loc[rng.choice(n, 30, replace=False), "sessions"] = np.nan
-    scaling = fit_scaling(features, NUMERIC, LOG1P, CATEGORICAL)
+    scaling = fit_scaling(
+        features,
+        NUMERIC,
+        LOG1P,
+        CATEGORICAL,
+        max_categories_per_feature=max_categories_per_feature,
+    )
     parameters = scaling.parameters
     # A feature dropped (as for a correlation): the others keep their order, renumbered.
     parameters = parameters[parameters["feature"] != "frequency"].reset_index(drop=True)
@@ -163,6 +183,33 @@ def test_sql_scoring_equals_the_python_scoring_for_any_stored_model(compiled, se
     assert np.allclose(scored["distance_to_centroid"], expected_distances)
     if with_outliers:
         assert 0 < (expected_segments == len(centroids)).sum() < len(features)
+
+
+def test_the_scoring_slots_follow_max_categories_per_feature(compiled_with_three_categories):
+    """With segmentation.max_categories_per_feature 3 the fit keeps 3 categories a feature and
+    the SQL has 3 slots each: it scores exactly as the Python scoring."""
+    features, parameters, centroids, radius, is_outlier = stored_model(
+        6, True, max_categories_per_feature=3
+    )
+    assert (parameters["transform"] == "one_hot").sum() == 3 + 3
+    expected_segments, expected_distances = assign_to_nearest(
+        apply_scaling(features, parameters), centroids, radius, is_outlier
+    )
+    with warehouse_with(features, parameters, centroids, radius, is_outlier) as connection:
+        scored = (
+            connection.sql(compiled_with_three_categories["scoring"])
+            .df()
+            .sort_values("customer_id")
+            .reset_index()
+        )
+        assert connection.sql(compiled_with_three_categories["coverage"]).fetchall() == []
+    assert scored["customer_id"].tolist() == features["customer_id"].tolist()
+    assert (scored["segment_id"].to_numpy() == expected_segments).all()
+    assert np.allclose(scored["distance_to_centroid"], expected_distances)
+    # A model stored with 10 categories a feature has dimensions these settings cannot give.
+    with warehouse_with(*stored_model(6, True)) as connection:
+        uncovered = connection.sql(compiled_with_three_categories["coverage"]).df()
+    assert len(uncovered) > 0 and uncovered["feature"].str.contains("=").all()
 
 
 def test_a_stored_dimension_the_settings_cannot_give_stops_the_build(compiled):

@@ -320,8 +320,8 @@ def _optional_tables(features: pd.DataFrame, profiles: pd.DataFrame) -> dict[str
             }
         ),
         "marts.segment_validation": _validation_rows(),
-        # The columns of the real mart (models/marts/segment_risk.sql); segment 3 has nobody in
-        # review and no row for it, as a hand-made table might.
+        # The columns of the real mart (models/marts/activation/segment_risk.sql); segment 3 has
+        # nobody in review and no row for it, as a hand-made table might.
         "marts.segment_risk": pd.DataFrame(
             {
                 "segment_id": [1, 1, 1, 2, 2, 2, 3, 3],
@@ -348,7 +348,7 @@ def _optional_tables(features: pd.DataFrame, profiles: pd.DataFrame) -> dict[str
             )
             .groupby(["segment_id", "attribute", "attribute_value"], as_index=False)
             .size()
-            # The columns of the real mart (models/marts/segment_fairness.sql).
+            # The columns of the real mart (models/marts/fairness/segment_fairness.sql).
             .rename(columns={"size": "segment_customers"})
         ),
     }

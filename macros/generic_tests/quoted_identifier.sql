@@ -1,0 +1,4 @@
+{#- A double-quoted identifier, with embedded double quotes doubled. -#}
+{% macro quoted_identifier(name) -%}
+    "{{ name | string | replace('"', '""') }}"
+{%- endmacro %}
