@@ -1755,6 +1755,13 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--output", type=Path, default=None, help="results directory")
     parser.add_argument(
+        "--runs-dir",
+        type=Path,
+        default=None,
+        help="scratch directory (code snapshot, warehouses, logs; default benchmarks/.runs): "
+        "give two benchmarks running at once in one checkout one each",
+    )
+    parser.add_argument(
         "--strict-tests",
         action="store_true",
         help="keep test severities (by default the snapshot runs data tests as warnings, so "
@@ -1775,11 +1782,12 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--drop-data", action="store_true", help="delete each size's data after it")
     options = parser.parse_args(argv)
+    options.runs_dir = (options.runs_dir or RUNS_DIR).resolve()
     if options.quick:
         options.sizes = ["tiny"]
         options.runs = 1
         options.scoring_customers = [10_000]
-        options.output = options.output or RUNS_DIR / "quick-results"
+        options.output = options.output or options.runs_dir / "quick-results"
     options.output = options.output or RESULTS_DIR
     options.poll_s = options.poll_ms / 1000.0
     if options.include_100m and "100m" not in options.sizes:
@@ -1795,8 +1803,9 @@ def skip_reason(kind: str, size: Size, options: argparse.Namespace) -> str | Non
 
 
 def main(argv: list[str] | None = None) -> int:
-    global CODE_ROOT
+    global CODE_ROOT, RUNS_DIR
     options = parse_arguments(argv)
+    RUNS_DIR = options.runs_dir
     git = git_state()
     CODE_ROOT = snapshot_code(options.code)
     if CODE_ROOT != REPO_ROOT and not options.strict_tests:
