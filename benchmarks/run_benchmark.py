@@ -1703,6 +1703,32 @@ def print_table(report: dict) -> None:
 # --------------------------------------------------------------------------- main
 
 
+def write_partial(
+    report: dict, size: Size, data: dict, records: list[dict], options: argparse.Namespace
+) -> None:
+    """After every run: the sizes done so far plus this size's runs until now, as partial.md and
+    partial.json in the output directory, so that a benchmark stopped early leaves its medians
+    (latest.md is written only at the end)."""
+    partial = {
+        **report,
+        "runs": {**report["runs"], size.name: records},
+        "sizes": {**report["sizes"], size.name: summarise_size(size, data, records)},
+    }
+    partial["targets"] = evaluate_targets(partial["sizes"], partial["scoring"])
+    partial["finished_at"] = (
+        dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        + f", partial: {len(records)} run(s) of {size.name} done"
+    )
+    partial["load_average"] = {**report["load_average"], "end": load_average()}
+    partial["source_fingerprint"] = {
+        **report["source_fingerprint"],
+        "end": source_fingerprint(CODE_ROOT),
+    }
+    options.output.mkdir(parents=True, exist_ok=True)
+    (options.output / "partial.json").write_text(json.dumps(partial, indent=2, default=str))
+    (options.output / "partial.md").write_text(markdown(partial))
+
+
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="+", default=["demo", "1m", "10m"], choices=list(SIZES))
@@ -1886,6 +1912,10 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
             records.append(record)
+            try:
+                write_partial(report, size, data, records, options)
+            except Exception as error:  # noqa: BLE001 - a report problem must not end the runs
+                print(f"    partial results not written: {error!r}", flush=True)
             if record["pipeline"]["ok"]:
                 previous = last_pipeline_run.get(size.name)
                 if previous is not None:
