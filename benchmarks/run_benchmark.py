@@ -1306,8 +1306,14 @@ def _header_lines(report: dict) -> list[str]:
         f"Machine: {machine['cores']} cores, {machine['memory_gb']} GB RAM, "
         f"{machine['cpu_model']}; Python {machine['python']}; {versions}.",
         code + ".",
-        f"Settings: medians of {options['runs']} runs per size (100m: {options['runs_100m']}); "
-        f"DuckDB threads {options['threads'] or '2 (profile default)'}, memory_limit "
+        (
+            f"Settings: partial results, medians of the {report['partial_runs']} run(s) done of "
+            f"{options['runs']} planned; "
+            if report.get("partial_runs")
+            else f"Settings: medians of {options['runs']} runs per size "
+            f"(100m: {options['runs_100m']}); "
+        )
+        + f"DuckDB threads {options['threads'] or '2 (profile default)'}, memory_limit "
         f"{options['memory_limit'] or '8GB (profile default)'}; load average at start "
         f"{report['load_average']['start']}, at end {report['load_average']['end']}.",
     ]
@@ -1714,6 +1720,7 @@ def write_partial(
         "runs": {**report["runs"], size.name: records},
         "sizes": {**report["sizes"], size.name: summarise_size(size, data, records)},
     }
+    partial["partial_runs"] = len(records)
     partial["targets"] = evaluate_targets(partial["sizes"], partial["scoring"])
     partial["finished_at"] = (
         dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
