@@ -23,6 +23,7 @@ def segmentation_only(demo_data, tmp_path_factory):
     return run, results
 
 
+@pytest.mark.dbt
 def test_same_segments_as_the_full_build(demo_build, segmentation_only):
     run, _ = segmentation_only
     columns = "customer_id, segment_id, segment_name, as_of_date, model_id, distance_to_centroid"
@@ -46,6 +47,7 @@ def test_same_segments_as_the_full_build(demo_build, segmentation_only):
         )
 
 
+@pytest.mark.dbt
 def test_builds_the_segments_and_not_the_rest(segmentation_only):
     run, results = segmentation_only
     built = {r["unique_id"].split(".")[-1] for r in results if r["unique_id"].startswith("model.")}
@@ -71,6 +73,7 @@ def test_builds_the_segments_and_not_the_rest(segmentation_only):
     assert "marts.segment_monitoring" not in tables
 
 
+@pytest.mark.dbt
 def test_runs_the_tests_of_the_selected_nodes(segmentation_only):
     _, results = segmentation_only
     tests = [r for r in results if r["unique_id"].startswith(("test.", "unit_test."))]
