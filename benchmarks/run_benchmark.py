@@ -7,6 +7,8 @@
 For every size and run, in a fresh scratch directory each time, it measures:
 - pipeline: the full `dbt build` (default settings) into a fresh DuckDB file; wall time, peak
   RSS of the whole process tree, and every node's time from run_results.json;
+- segmentation-only: `dbt build --selector segmentation_only` (staging, features, fit, scoring,
+  segment marts and their tests) into another fresh DuckDB file, measured the same way;
 - dbt fixed overhead: `dbt parse` into a fresh target path (start-up + project parse);
 - dbt scoring re-run: `dbt run --select int_customers_segmented` on the warehouse just built;
 - reference: benchmarks/reference_pipeline.py (pandas + scikit-learn) on the same files;
@@ -55,6 +57,8 @@ RUNS_DIR = BENCH_DIR / ".runs"
 RESULTS_DIR = BENCH_DIR / "results"
 WAREHOUSE_FILE = "customer_segmentation.duckdb"
 SCORING_MODEL = "int_customers_segmented"
+# selectors.yml: the project's segments alone (staging, features, fit, scoring, segment marts).
+SEGMENTATION_SELECTOR = "segmentation_only"
 FIT_MODEL = "segment_model_fit"
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 GB = 1024**3
@@ -64,6 +68,7 @@ PROJECT_PATHS = (
     "dbt_project.yml",
     "profiles.yml",
     "packages.yml",
+    "selectors.yml",
     "models",
     "macros",
     "python_models",
@@ -101,8 +106,15 @@ TARGET_MEMORY_VS_REFERENCE = 0.5
 TARGET_PIPELINE_OVER_FLOOR = 2.0
 TARGET_SCALING_1M_TO_10M = 10.0
 TARGET_QUICK_START_SECONDS = 90.0
+# Issue 20 (equal-scope comparison): segmentation-only at least this many times faster than the
+# pandas reference and faster than polars, with less peak memory than both; the full build minus
+# dbt parse at most this many floors.
+TARGET_SEGMENTATION_SPEEDUP_VS_PANDAS = 2.0
+TARGET_SEGMENTATION_SPEEDUP_VS_POLARS = 1.0
+TARGET_SEGMENTATION_MEMORY_VS_REFERENCES = 1.0
+TARGET_FULL_LESS_PARSE_OVER_FLOOR = 4.0
 # What each run measures, in this order on the first run (see the rotation in main).
-KINDS = ("pipeline", "reference", "polars", "floor")
+KINDS = ("pipeline", "segmentation", "reference", "polars", "floor")
 # The reference pipelines: the same features, model and outputs, in pandas and in polars.
 REFERENCE_SCRIPTS = {"reference": "reference_pipeline.py", "polars": "reference_pipeline_polars.py"}
 # The references hold every order row in memory: pandas about 10x its 4.6 GB peak at 10m.
@@ -551,15 +563,20 @@ def measure_dbt(
     )
 
 
-def run_pipeline(size: Size, work: Path, options: argparse.Namespace) -> dict:
-    """dbt build into a fresh warehouse, then dbt's scoring model alone, then dbt parse."""
+def build_project(
+    size: Size, work: Path, options: argparse.Namespace, selection: list[str]
+) -> tuple[dict, Measurement]:
+    """`dbt build` (with `selection`, e.g. a selector) into a fresh warehouse in `work`: wall
+    time, peak RSS, every node's time and RSS, sums by resource type."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     database = work / WAREHOUSE_FILE
     env = dbt_env(database, options)
     variables = json.dumps({"raw_data_path": data_path_for_dbt(size)})
     paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-    build = measure_dbt(["build", "--vars", variables, *paths], work / "build.log", env, options)
+    build = measure_dbt(
+        ["build", *selection, "--vars", variables, *paths], work / "build.log", env, options
+    )
     record: dict = {
         "ok": build.ok,
         "wall_s": round(build.wall_s, 3),
@@ -589,9 +606,28 @@ def run_pipeline(size: Size, work: Path, options: argparse.Namespace) -> dict:
     if not build.ok:
         record["error_tail"] = build.tail()
         print(f"    dbt build FAILED (exit {build.returncode}); see {rel(build.log)}", flush=True)
-        return record
-    if database.exists():
+    elif database.exists():
         record["warehouse_gb"] = round(database.stat().st_size / GB, 3)
+    return record, build
+
+
+def run_segmentation_only(size: Size, work: Path, options: argparse.Namespace) -> dict:
+    """`dbt build --selector segmentation_only` into a fresh warehouse (deleted afterwards)."""
+    record, _ = build_project(size, work, options, ["--selector", SEGMENTATION_SELECTOR])
+    (work / WAREHOUSE_FILE).unlink(missing_ok=True)
+    return record
+
+
+def run_pipeline(size: Size, work: Path, options: argparse.Namespace) -> dict:
+    """dbt build into a fresh warehouse, then dbt's scoring model alone, then dbt parse."""
+    record, build = build_project(size, work, options, [])
+    if not build.ok:
+        return record
+    database = work / WAREHOUSE_FILE
+    env = dbt_env(database, options)
+    variables = json.dumps({"raw_data_path": data_path_for_dbt(size)})
+    paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    run_results = work / "target" / "run_results.json"
 
     rerun = measure_dbt(
         ["run", "--select", SCORING_MODEL, "--vars", variables, *paths],
@@ -971,6 +1007,7 @@ def summarise_reference(references: list[dict]) -> dict:
 
 def summarise_size(size: Size, data: dict, runs: list[dict]) -> dict:
     pipelines = [r["pipeline"] for r in runs if r["pipeline"]["ok"]]
+    segmentations = [r["segmentation"] for r in runs if r.get("segmentation", {}).get("ok")]
     references = [r["reference"] for r in runs if r["reference"]["ok"]]
     polars_references = [r["polars"] for r in runs if r.get("polars", {}).get("ok")]
     floors = [r["floor"] for r in runs if r["floor"]["ok"]]
@@ -983,6 +1020,7 @@ def summarise_size(size: Size, data: dict, runs: list[dict]) -> dict:
         "runs": len(runs),
         "ok_runs": {
             "pipeline": len(pipelines),
+            "segmentation": len(segmentations),
             "reference": len(references),
             "polars": len(polars_references),
             "floor": len(floors),
@@ -999,6 +1037,19 @@ def summarise_size(size: Size, data: dict, runs: list[dict]) -> dict:
                 "nodes_s",
                 "outside_nodes_s",
                 "dbt_parse_s",
+                "warehouse_gb",
+            )
+        },
+        "segmentation": {
+            key: median([p.get(key) for p in segmentations])
+            for key in (
+                "wall_s",
+                "peak_rss_gb",
+                "model_s",
+                "test_s",
+                "seed_s",
+                "nodes_s",
+                "outside_nodes_s",
                 "warehouse_gb",
             )
         },
@@ -1033,15 +1084,51 @@ def summarise_size(size: Size, data: dict, runs: list[dict]) -> dict:
             for unique_id in r["pipeline"].get("failed_nodes", [])
         }
     )
+    summary["segmentation_nodes_not_passing"] = sorted(
+        {
+            unique_id
+            for r in runs
+            if r.get("segmentation", {}).get("nodes")
+            for unique_id in r["segmentation"].get("failed_nodes", [])
+        }
+    )
     reruns = [p["scoring_rerun"] for p in pipelines if p.get("scoring_rerun", {}).get("ok")]
     summary["pipeline"]["scoring_rerun_wall_s"] = median([r["wall_s"] for r in reruns])
     summary["pipeline"]["scoring_rerun_node_s"] = median([r.get("node_s") for r in reruns])
     summary["next_day"] = summarise_next_day(pipelines)
+    summary["nodes"] = median_nodes(pipelines)
+    summary["segmentation_nodes"] = median_nodes(segmentations)
+    p, r, f = summary["pipeline"], summary["reference"], summary["floor"]
+    polars, segmentation = summary["polars"], summary["segmentation"]
+    summary["ratios"] = {
+        "reference_over_pipeline_time": ratio(r["wall_s"], p["wall_s"]),
+        "pipeline_over_reference_memory": ratio(p["peak_rss_gb"], r["peak_rss_gb"]),
+        "polars_over_pipeline_time": ratio(polars["wall_s"], p["wall_s"]),
+        "pipeline_over_polars_memory": ratio(p["peak_rss_gb"], polars["peak_rss_gb"]),
+        "pipeline_over_floor_time": ratio(p["wall_s"], f["wall_s"]),
+        "reference_over_segmentation_time": ratio(r["wall_s"], segmentation["wall_s"]),
+        "segmentation_over_reference_memory": ratio(segmentation["peak_rss_gb"], r["peak_rss_gb"]),
+        "polars_over_segmentation_time": ratio(polars["wall_s"], segmentation["wall_s"]),
+        "segmentation_over_polars_memory": ratio(
+            segmentation["peak_rss_gb"], polars["peak_rss_gb"]
+        ),
+        "pipeline_less_dbt_parse_over_floor_time": ratio(
+            None
+            if p["wall_s"] is None or p["dbt_parse_s"] is None
+            else p["wall_s"] - p["dbt_parse_s"],
+            f["wall_s"],
+        ),
+    }
+    return summary
+
+
+def median_nodes(builds: list[dict]) -> list[dict]:
+    """Every node of these builds with its median time and RSS, slowest first."""
     node_times: dict[str, list[dict]] = {}
-    for pipeline in pipelines:
-        for node in pipeline.get("nodes", []):
+    for build in builds:
+        for node in build.get("nodes", []):
             node_times.setdefault(node["unique_id"], []).append(node)
-    summary["nodes"] = sorted(
+    return sorted(
         (
             {
                 "unique_id": unique_id,
@@ -1055,22 +1142,6 @@ def summarise_size(size: Size, data: dict, runs: list[dict]) -> dict:
         ),
         key=lambda node: -node["execution_time_s"],
     )
-    p, r, f = summary["pipeline"], summary["reference"], summary["floor"]
-    polars = summary["polars"]
-    summary["ratios"] = {
-        "reference_over_pipeline_time": ratio(r["wall_s"], p["wall_s"]),
-        "pipeline_over_reference_memory": ratio(p["peak_rss_gb"], r["peak_rss_gb"]),
-        "polars_over_pipeline_time": ratio(polars["wall_s"], p["wall_s"]),
-        "pipeline_over_polars_memory": ratio(p["peak_rss_gb"], polars["peak_rss_gb"]),
-        "pipeline_over_floor_time": ratio(p["wall_s"], f["wall_s"]),
-        "pipeline_less_dbt_parse_over_floor_time": ratio(
-            None
-            if p["wall_s"] is None or p["dbt_parse_s"] is None
-            else p["wall_s"] - p["dbt_parse_s"],
-            f["wall_s"],
-        ),
-    }
-    return summary
 
 
 STAGING_MODELS = ("stg_shop__orders_checked", "stg_shop__events_checked")
@@ -1127,6 +1198,35 @@ def evaluate_targets(summaries: dict[str, dict], scoring: list[dict]) -> list[di
             "10m: (pipeline - dbt parse)/floor time <= 2",
             ten["ratios"]["pipeline_less_dbt_parse_over_floor_time"],
             TARGET_PIPELINE_OVER_FLOOR,
+        )
+        # Issue 20: like compared with like.
+        ratios = ten["ratios"]
+        add(
+            "10m: pandas reference/segmentation-only time >= 2",
+            ratios.get("reference_over_segmentation_time"),
+            TARGET_SEGMENTATION_SPEEDUP_VS_PANDAS,
+            True,
+        )
+        add(
+            "10m: polars reference/segmentation-only time > 1",
+            ratios.get("polars_over_segmentation_time"),
+            TARGET_SEGMENTATION_SPEEDUP_VS_POLARS,
+            True,
+        )
+        add(
+            "10m: segmentation-only/pandas reference peak RSS < 1",
+            ratios.get("segmentation_over_reference_memory"),
+            TARGET_SEGMENTATION_MEMORY_VS_REFERENCES,
+        )
+        add(
+            "10m: segmentation-only/polars reference peak RSS < 1",
+            ratios.get("segmentation_over_polars_memory"),
+            TARGET_SEGMENTATION_MEMORY_VS_REFERENCES,
+        )
+        add(
+            "10m: (full build - dbt parse)/floor time <= 4",
+            ratios["pipeline_less_dbt_parse_over_floor_time"],
+            TARGET_FULL_LESS_PARSE_OVER_FLOOR,
         )
     one = summaries.get("1m")
     if one and ten:
@@ -1206,11 +1306,105 @@ def _header_lines(report: dict) -> list[str]:
         f"Machine: {machine['cores']} cores, {machine['memory_gb']} GB RAM, "
         f"{machine['cpu_model']}; Python {machine['python']}; {versions}.",
         code + ".",
-        f"Settings: medians of {options['runs']} runs per size (100m: {options['runs_100m']}); "
-        f"DuckDB threads {options['threads'] or '2 (profile default)'}, memory_limit "
+        (
+            f"Settings: partial results, medians of the {report['partial_runs']} run(s) done of "
+            f"{options['runs']} planned; "
+            if report.get("partial_runs")
+            else f"Settings: medians of {options['runs']} runs per size "
+            f"(100m: {options['runs_100m']}); "
+        )
+        + f"DuckDB threads {options['threads'] or '2 (profile default)'}, memory_limit "
         f"{options['memory_limit'] or '8GB (profile default)'}; load average at start "
         f"{report['load_average']['start']}, at end {report['load_average']['end']}.",
     ]
+
+
+def equal_scope_section(report: dict) -> list[str]:
+    """Issue 20's table: the full build, segmentation-only, both references and the floor side by
+    side (medians), with the ratios its targets name; then segmentation-only's breakdown and
+    slowest nodes. Empty when no size has a segmentation-only run."""
+    sizes = [s for s in report["sizes"].values() if s.get("ok_runs", {}).get("segmentation")]
+    if not sizes:
+        return []
+    rows = []
+    for s in sizes:
+        p, g, r = s["pipeline"], s["segmentation"], s["reference"]
+        q = s["ratios"]
+        rows.append(
+            [
+                s["size"],
+                f"{fmt(p['wall_s'])} / {fmt(p['peak_rss_gb'], 2)}",
+                f"{fmt(g['wall_s'])} / {fmt(g['peak_rss_gb'], 2)}",
+                f"{fmt(r['wall_s'])} / {fmt(r['peak_rss_gb'], 2)}",
+                f"{fmt(s['polars']['wall_s'])} / {fmt(s['polars']['peak_rss_gb'], 2)}",
+                f"{fmt(s['floor']['wall_s'])} / {fmt(s['floor']['peak_rss_gb'], 2)}",
+                fmt(q["reference_over_segmentation_time"], 2),
+                fmt(q["segmentation_over_reference_memory"], 2),
+                fmt(q["polars_over_segmentation_time"], 2),
+                fmt(q["segmentation_over_polars_memory"], 2),
+                fmt(q["pipeline_over_floor_time"], 2),
+                fmt(q["pipeline_less_dbt_parse_over_floor_time"], 2),
+            ]
+        )
+    lines = _section(
+        "Equal scope: full build, segmentation-only, references, floor (medians, s / GB)",
+        [
+            "size",
+            "full build",
+            "segmentation-only",
+            "pandas reference",
+            "polars reference",
+            "floor",
+            "pandas/segmentation-only time",
+            "segmentation-only/pandas memory",
+            "polars/segmentation-only time",
+            "segmentation-only/polars memory",
+            "full/floor",
+            "(full - dbt parse)/floor",
+        ],
+        rows,
+    )
+    lines += [
+        "",
+        "segmentation-only: `dbt build --selector segmentation_only` (selectors.yml; staging, "
+        "features, fit, scoring, segment marts and their tests) into a fresh warehouse. "
+        "Targets (issue 20, at 10m): pandas/segmentation-only >= 2, polars/segmentation-only "
+        "> 1, both memory ratios < 1, full build <= 60 s and 3 GB, (full - dbt parse)/floor <= 4.",
+    ]
+    lines += _section(
+        "Segmentation-only breakdown (medians, seconds)",
+        ["size", "wall", "Σ nodes", "Σ models", "Σ tests", "Σ seeds", "wall - Σ nodes"],
+        [
+            [
+                s["size"],
+                fmt(s["segmentation"]["wall_s"]),
+                fmt(s["segmentation"]["nodes_s"]),
+                fmt(s["segmentation"]["model_s"]),
+                fmt(s["segmentation"]["test_s"]),
+                fmt(s["segmentation"]["seed_s"]),
+                fmt(s["segmentation"]["outside_nodes_s"]),
+            ]
+            for s in sizes
+        ],
+    )
+    for s in sizes:
+        lines += _section(
+            f"Slowest nodes of segmentation-only at {s['size']} "
+            "(median seconds; process-tree RSS while the node ran)",
+            ["node", "type", "seconds", "peak RSS GB", "RSS growth GB"],
+            [
+                [
+                    node["name"],
+                    node["resource_type"],
+                    fmt(node["execution_time_s"], 2),
+                    fmt(node["rss_peak_gb"], 2),
+                    fmt(node["rss_growth_gb"], 2),
+                ]
+                for node in s["segmentation_nodes"][: report["options"]["top_nodes"]]
+            ],
+            numeric_from=2,
+        )
+    return lines
 
 
 def markdown(report: dict) -> str:
@@ -1266,6 +1460,7 @@ def markdown(report: dict) -> str:
         ],
         rows,
     )
+    lines += equal_scope_section(report)
     skipped = [
         f"- {name}: {kind} not run: {reason}."
         for name, summary in report["sizes"].items()
@@ -1448,7 +1643,7 @@ def markdown(report: dict) -> str:
     for size, runs in report["runs"].items():
         for index, run in enumerate(runs):
             for kind in KINDS:
-                if not run[kind]["ok"]:
+                if kind in run and not run[kind]["ok"]:
                     last = (run[kind].get("error_tail") or "").splitlines()[-1:]
                     failures.append(f"- {size} run {index + 1} {kind}: {' '.join(last)}")
     if failures:
@@ -1457,6 +1652,10 @@ def markdown(report: dict) -> str:
         f"- {name}: {', '.join(s['nodes_not_passing'])}"
         for name, s in report["sizes"].items()
         if s.get("nodes_not_passing")
+    ] + [
+        f"- {name}, segmentation-only: {', '.join(s['segmentation_nodes_not_passing'])}"
+        for name, s in report["sizes"].items()
+        if s.get("segmentation_nodes_not_passing")
     ]
     if not_passing:
         lines += [
@@ -1470,8 +1669,8 @@ def markdown(report: dict) -> str:
 
 def print_table(report: dict) -> None:
     """The main table and the targets, on the terminal."""
-    widths = (12, 11, 7, 9, 7, 9, 7, 11, 11, 11)
-    headers = ("size", "pipeline s", "GB", "ref s", "GB", "floor s", "GB")
+    widths = (12, 11, 7, 9, 7, 9, 7, 9, 7, 11, 11, 11)
+    headers = ("size", "pipeline s", "GB", "seg s", "GB", "ref s", "GB", "floor s", "GB")
     headers += ("ref/pipe t", "pipe/ref m", "pipe/floor")
     print(
         "\n"
@@ -1486,6 +1685,8 @@ def print_table(report: dict) -> None:
             summary["size"],
             fmt(p["wall_s"]),
             fmt(p["peak_rss_gb"], 2),
+            fmt(summary.get("segmentation", {}).get("wall_s")),
+            fmt(summary.get("segmentation", {}).get("peak_rss_gb"), 2),
             fmt(r["wall_s"]),
             fmt(r["peak_rss_gb"], 2),
             fmt(f["wall_s"]),
@@ -1506,6 +1707,33 @@ def print_table(report: dict) -> None:
 
 
 # --------------------------------------------------------------------------- main
+
+
+def write_partial(
+    report: dict, size: Size, data: dict, records: list[dict], options: argparse.Namespace
+) -> None:
+    """After every run: the sizes done so far plus this size's runs until now, as partial.md and
+    partial.json in the output directory, so that a benchmark stopped early leaves its medians
+    (latest.md is written only at the end)."""
+    partial = {
+        **report,
+        "runs": {**report["runs"], size.name: records},
+        "sizes": {**report["sizes"], size.name: summarise_size(size, data, records)},
+    }
+    partial["partial_runs"] = len(records)
+    partial["targets"] = evaluate_targets(partial["sizes"], partial["scoring"])
+    partial["finished_at"] = (
+        dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        + f", partial: {len(records)} run(s) of {size.name} done"
+    )
+    partial["load_average"] = {**report["load_average"], "end": load_average()}
+    partial["source_fingerprint"] = {
+        **report["source_fingerprint"],
+        "end": source_fingerprint(CODE_ROOT),
+    }
+    options.output.mkdir(parents=True, exist_ok=True)
+    (options.output / "partial.json").write_text(json.dumps(partial, indent=2, default=str))
+    (options.output / "partial.md").write_text(markdown(partial))
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -1560,6 +1788,13 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--output", type=Path, default=None, help="results directory")
     parser.add_argument(
+        "--runs-dir",
+        type=Path,
+        default=None,
+        help="scratch directory (code snapshot, warehouses, logs; default benchmarks/.runs): "
+        "give two benchmarks running at once in one checkout one each",
+    )
+    parser.add_argument(
         "--strict-tests",
         action="store_true",
         help="keep test severities (by default the snapshot runs data tests as warnings, so "
@@ -1580,11 +1815,12 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--drop-data", action="store_true", help="delete each size's data after it")
     options = parser.parse_args(argv)
+    options.runs_dir = (options.runs_dir or RUNS_DIR).resolve()
     if options.quick:
         options.sizes = ["tiny"]
         options.runs = 1
         options.scoring_customers = [10_000]
-        options.output = options.output or RUNS_DIR / "quick-results"
+        options.output = options.output or options.runs_dir / "quick-results"
     options.output = options.output or RESULTS_DIR
     options.poll_s = options.poll_ms / 1000.0
     if options.include_100m and "100m" not in options.sizes:
@@ -1600,8 +1836,9 @@ def skip_reason(kind: str, size: Size, options: argparse.Namespace) -> str | Non
 
 
 def main(argv: list[str] | None = None) -> int:
-    global CODE_ROOT
+    global CODE_ROOT, RUNS_DIR
     options = parse_arguments(argv)
+    RUNS_DIR = options.runs_dir
     git = git_state()
     CODE_ROOT = snapshot_code(options.code)
     if CODE_ROOT != REPO_ROOT and not options.strict_tests:
@@ -1669,17 +1906,23 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 if kind == "pipeline":
                     record[kind] = run_pipeline(size, work / "pipeline", options)
+                elif kind == "segmentation":
+                    record[kind] = run_segmentation_only(size, work / "segmentation", options)
                 elif kind in REFERENCE_SCRIPTS:
                     record[kind] = run_reference(kind, size, work / kind, options, settings)
                 else:
                     record[kind] = run_floor(size, work / "floor", options, settings)
                 failed = "" if record[kind]["ok"] else "  FAILED"
                 print(
-                    f"    run {index + 1} {kind:<9} {record[kind].get('wall_s') or 0:8.1f} s  "
+                    f"    run {index + 1} {kind:<12} {record[kind].get('wall_s') or 0:8.1f} s  "
                     f"{record[kind].get('peak_rss_gb') or 0:6.2f} GB{failed}",
                     flush=True,
                 )
             records.append(record)
+            try:
+                write_partial(report, size, data, records, options)
+            except Exception as error:  # noqa: BLE001 - a report problem must not end the runs
+                print(f"    partial results not written: {error!r}", flush=True)
             if record["pipeline"]["ok"]:
                 previous = last_pipeline_run.get(size.name)
                 if previous is not None:

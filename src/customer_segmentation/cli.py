@@ -2,7 +2,8 @@
 
 - demo: write the demo shop (unless already there), run `dbt build`, print the results and
   write the HTML report.
-- build: run `dbt build` with extra dbt arguments, then print the results.
+- build: run `dbt build` with extra dbt arguments, then print the results; --segmentation-only
+  builds the segments alone (dbt selector segmentation_only, docs/segmentation_only.md).
 - summary: print the segment summary of the warehouse.
 - backfill: build the pipeline for a list of past dates (monthly or weekly), oldest first, so
   that segment history, migration and monitoring cover them; one progress line per date.
@@ -40,6 +41,8 @@ DEFAULT_WAREHOUSE = "warehouse/customer_segmentation.duckdb"
 DEFAULT_DEMO_DIR = "data/demo"
 DEMO_MARKER = "_labels/demo_parameters.json"
 DEFAULT_REPORT = "reports/segment_report.html"
+# selectors.yml: staging, features, fit, scoring and the segment marts, with their tests.
+SEGMENTATION_ONLY_SELECTOR = "segmentation_only"
 
 
 def warehouse_path() -> Path:
@@ -323,6 +326,12 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--data-dir", type=Path, default=Path(DEFAULT_DEMO_DIR))
     build = commands.add_parser("build", help="dbt build, then print the results")
     build.add_argument("--vars", default="{}", help="dbt vars as JSON or YAML-like JSON")
+    build.add_argument(
+        "--segmentation-only",
+        action="store_true",
+        help=f"build only the segments: dbt build --selector {SEGMENTATION_ONLY_SELECTOR} "
+        "(staging, features, fit, scoring, segment marts and their tests)",
+    )
     back = commands.add_parser("backfill", help="build a list of past dates, oldest first")
     back.add_argument("--from", dest="start", type=date.fromisoformat, required=True)
     back.add_argument("--to", dest="end", type=date.fromisoformat, required=True)
@@ -357,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
         ensure_demo_data(arguments.data_dir, arguments.customers, arguments.seed)
         run_build({"raw_data_path": str(arguments.data_dir)})
     else:
+        if arguments.segmentation_only:
+            dbt_arguments = ["--selector", SEGMENTATION_ONLY_SELECTOR, *dbt_arguments]
         run_build(json.loads(arguments.vars), dbt_arguments)
     print_summary(warehouse_path())
     if arguments.command == "demo":

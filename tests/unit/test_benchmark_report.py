@@ -80,7 +80,13 @@ def test_medians_ignore_failed_and_skipped_runs(benchmark):
 
     summary = benchmark.summarise_size(benchmark.SIZES["100m"], {"row_counts": {}}, runs)
 
-    assert summary["ok_runs"] == {"pipeline": 2, "reference": 0, "polars": 0, "floor": 3}
+    assert summary["ok_runs"] == {
+        "pipeline": 2,
+        "segmentation": 0,
+        "reference": 0,
+        "polars": 0,
+        "floor": 3,
+    }
     assert summary["pipeline"]["wall_s"] == 200.0
     assert summary["pipeline"]["peak_rss_gb"] == 2.0
     assert summary["floor"]["wall_s"] == 75.0
