@@ -2,38 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
-from helpers import REPO_ROOT, SHARED_DATA, copy_warehouse, run_dbt
+from helpers import copy_warehouse, run_dbt
 
 pytestmark = pytest.mark.dbt
-
-SOURCE = SHARED_DATA / "online_retail" / "online_retail.parquet"
-
-
-@pytest.fixture(scope="module")
-def online_retail_build(tmp_path_factory):
-    if not SOURCE.exists():
-        pytest.skip(
-            f"real data not present: {SOURCE} (the shared data folder is not beside the repo)"
-        )
-    work = tmp_path_factory.mktemp("online_retail")
-    raw = work / "raw"
-    subprocess.run(
-        [
-            sys.executable,
-            str(REPO_ROOT / "examples" / "online_retail" / "convert.py"),
-            "--input",
-            str(SOURCE),
-            "--output",
-            str(raw),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return run_dbt(work, {"raw_data_path": str(raw)})
 
 
 def test_every_identified_customer_with_a_purchase_is_segmented(online_retail_build):
