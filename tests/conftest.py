@@ -26,7 +26,9 @@ def demo_data(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_build(demo_data, tmp_path_factory) -> DbtRun:
-    """The whole project built once on the demo shop (read it; copy it before changing it)."""
+    """The whole project built once on the demo shop (read it; copy it before changing it).
+    Under pytest-xdist each worker that needs it builds its own: a test of it may open the
+    warehouse for writing (`dbt docs generate`), which would lock out readers in another worker."""
     return run_dbt(tmp_path_factory.mktemp("demo_build"), {"raw_data_path": str(demo_data)})
 
 
@@ -80,15 +82,3 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], DbtRun]) -> 
             )
         saved = json.loads(record.read_text())
     return DbtRun(Path(saved["database"]), saved["returncode"], saved["output"])
-
-
-def pytest_collection_modifyitems(config, items):
-    """Groups for pytest-xdist's `--dist loadgroup` (./run test): every file whose tests read the
-    demo build runs on one worker, so the project is built on the demo shop once per run (each
-    worker would otherwise build its own, and tests that open the build's warehouse for writing,
-    such as `dbt docs generate`, would lock out readers in the other worker); any other file is a
-    group of its own, so its module fixtures (builds) are made once."""
-    demo_build_files = {item.path for item in items if "demo_build" in item.fixturenames}
-    for item in items:
-        group = "demo_build" if item.path in demo_build_files else str(item.path)
-        item.add_marker(pytest.mark.xdist_group(group))

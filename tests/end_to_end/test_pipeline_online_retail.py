@@ -71,6 +71,10 @@ def test_the_report_builds_on_real_data(online_retail_build, tmp_path):
     assert 'src="http' not in html
 
 
+# Three more Online Retail builds (about a minute each on an idle 2-core machine): on request
+# (./run test -m slow). The default run builds every algorithm on the demo shop
+# (test_pipeline_models.py) and the default one on this data.
+@pytest.mark.slow
 @pytest.mark.parametrize("algorithm", ["hierarchical", "hdbscan", "autoencoder_kmeans"])
 def test_every_algorithm_builds_on_real_data(algorithm, online_retail_build, tmp_path):
     database = copy_warehouse(online_retail_build, tmp_path)
