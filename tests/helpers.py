@@ -16,7 +16,9 @@ import pandas as pd
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+# The shared data folder beside the repo (real data sets); SHARED_DATA_DIR points elsewhere, e.g.
+# from a git worktree that does not sit beside it.
+SHARED_DATA = Path(os.environ.get("SHARED_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ def run_dbt(
         pytest.fail(f"dbt {command} failed (exit {completed.returncode}):\n{tail}")
     return run
 
+
+ONLINE_RETAIL = SHARED_DATA / "online_retail" / "online_retail.parquet"
 
 DEMO_CUSTOMERS = 3000
 DEMO_SEED = 11

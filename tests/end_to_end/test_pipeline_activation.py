@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from helpers import REPO_ROOT, SHARED_DATA, copy_warehouse, run_dbt
+from helpers import REPO_ROOT, copy_warehouse, run_dbt
 from test_assign import SCORE_COLUMNS as ASSIGN_SCORE_COLUMNS
 from test_assign import SEGMENT_COLUMNS as ASSIGN_SEGMENT_COLUMNS
 from test_assign import plain
@@ -32,7 +32,6 @@ ACTIVATION_MARTS = [
     "customer_recommendations",
     "campaign_audiences",
 ]
-ONLINE_RETAIL = SHARED_DATA / "online_retail" / "online_retail.parquet"
 
 
 def as_of_date(run) -> pd.Timestamp:
@@ -541,30 +540,6 @@ def test_assign_scores_a_customer_of_the_short_shop_with_the_purchase_model_exac
 
 
 # --- real data: UCI Online Retail ----------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def online_retail_build(tmp_path_factory):
-    if not ONLINE_RETAIL.exists():
-        pytest.skip(
-            f"real data not present: {ONLINE_RETAIL} (the shared data folder is not beside "
-            "the repo)"
-        )
-    work = tmp_path_factory.mktemp("activation_online_retail")
-    raw = work / "raw"
-    subprocess.run(
-        [
-            sys.executable,
-            str(REPO_ROOT / "examples" / "online_retail" / "convert.py"),
-            "--input",
-            str(ONLINE_RETAIL),
-            "--output",
-            str(raw),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return run_dbt(work, {"raw_data_path": str(raw), "export_path": str(work / "exports")})
 
 
 def test_online_retail_activation_marts(online_retail_build):

@@ -2,38 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
-from helpers import REPO_ROOT, SHARED_DATA, copy_warehouse, run_dbt
+from helpers import copy_warehouse, run_dbt
 
 pytestmark = pytest.mark.dbt
-
-SOURCE = SHARED_DATA / "online_retail" / "online_retail.parquet"
-
-
-@pytest.fixture(scope="module")
-def online_retail_build(tmp_path_factory):
-    if not SOURCE.exists():
-        pytest.skip(
-            f"real data not present: {SOURCE} (the shared data folder is not beside the repo)"
-        )
-    work = tmp_path_factory.mktemp("online_retail")
-    raw = work / "raw"
-    subprocess.run(
-        [
-            sys.executable,
-            str(REPO_ROOT / "examples" / "online_retail" / "convert.py"),
-            "--input",
-            str(SOURCE),
-            "--output",
-            str(raw),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return run_dbt(work, {"raw_data_path": str(raw)})
 
 
 def test_every_identified_customer_with_a_purchase_is_segmented(online_retail_build):
@@ -99,6 +71,10 @@ def test_the_report_builds_on_real_data(online_retail_build, tmp_path):
     assert 'src="http' not in html
 
 
+# Three more Online Retail builds (about a minute each on an idle 2-core machine): on request
+# (./run test -m slow). The default run builds every algorithm on the demo shop
+# (test_pipeline_models.py) and the default one on this data.
+@pytest.mark.slow
 @pytest.mark.parametrize("algorithm", ["hierarchical", "hdbscan", "autoencoder_kmeans"])
 def test_every_algorithm_builds_on_real_data(algorithm, online_retail_build, tmp_path):
     database = copy_warehouse(online_retail_build, tmp_path)
