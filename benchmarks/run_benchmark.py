@@ -1388,23 +1388,30 @@ def equal_scope_section(report: dict) -> list[str]:
         ],
     )
     for s in sizes:
-        lines += _section(
-            f"Slowest nodes of segmentation-only at {s['size']} "
-            "(median seconds; process-tree RSS while the node ran)",
-            ["node", "type", "seconds", "peak RSS GB", "RSS growth GB"],
-            [
-                [
-                    node["name"],
-                    node["resource_type"],
-                    fmt(node["execution_time_s"], 2),
-                    fmt(node["rss_peak_gb"], 2),
-                    fmt(node["rss_growth_gb"], 2),
-                ]
-                for node in s["segmentation_nodes"][: report["options"]["top_nodes"]]
-            ],
-            numeric_from=2,
+        lines += _slowest_nodes_section(
+            f"Slowest nodes of segmentation-only at {s['size']}",
+            s["segmentation_nodes"][: report["options"]["top_nodes"]],
         )
     return lines
+
+
+def _slowest_nodes_section(title: str, nodes: list[dict]) -> list[str]:
+    """The slowest nodes of one build (the full build and segmentation-only both show them)."""
+    return _section(
+        f"{title} (median seconds; process-tree RSS while the node ran)",
+        ["node", "type", "seconds", "peak RSS GB", "RSS growth GB"],
+        [
+            [
+                node["name"],
+                node["resource_type"],
+                fmt(node["execution_time_s"], 2),
+                fmt(node["rss_peak_gb"], 2),
+                fmt(node["rss_growth_gb"], 2),
+            ]
+            for node in nodes
+        ],
+        numeric_from=2,
+    )
 
 
 def markdown(report: dict) -> str:
@@ -1610,21 +1617,9 @@ def markdown(report: dict) -> str:
             numeric_from=1,
         )
     for summary in report["sizes"].values():
-        lines += _section(
-            f"Slowest nodes at {summary['size']} "
-            "(median seconds; process-tree RSS while the node ran)",
-            ["node", "type", "seconds", "peak RSS GB", "RSS growth GB"],
-            [
-                [
-                    node["name"],
-                    node["resource_type"],
-                    fmt(node["execution_time_s"], 2),
-                    fmt(node["rss_peak_gb"], 2),
-                    fmt(node["rss_growth_gb"], 2),
-                ]
-                for node in summary["nodes"][: report["options"]["top_nodes"]]
-            ],
-            numeric_from=2,
+        lines += _slowest_nodes_section(
+            f"Slowest nodes at {summary['size']}",
+            summary["nodes"][: report["options"]["top_nodes"]],
         )
     lines += _section(
         "Targets",
