@@ -1,7 +1,7 @@
 {#- The typed reading of one input column (the ingest step's `<column>__value`), or a null: the
     value in the input's own type, kept only where every cast staging makes of it (macros
-    shop_value_number, shop_value_timestamp, shop_value_id) gives exactly what the same cast of
-    its text gives. Elsewhere (CSV inputs, text columns, other types, values outside the guards)
+    shop_value_number, shop_value_id; a timestamp or date casts to a timestamp as its text
+    does) gives exactly what the same cast of its text gives. Elsewhere (CSV inputs, text columns, other types, values outside the guards)
     it is null and staging reads the text (`<column>__text`), as it always did.
 
     quoted: the quoted column name; found_type: its type as the engine reports it; expects: the
