@@ -3,7 +3,11 @@
     - shop_input__<table>: a view over the file or warehouse table with exactly the contract's
       columns, each as text (an absent optional column is a null; an all-null column is read as
       nulls; float ids written by pandas are read as whole numbers); an absent optional table,
-      or one without rows, is a view with no rows;
+      or one without rows, is a view with no rows. Beside each column <column>, two readings
+      that staging uses instead of the text where it can: <column>__value, the value in the
+      input's own type where its casts equal those of its text (macro shop_column_value; a
+      null elsewhere, and always for CSV), and <column>__text, the text where there is no
+      such value (null where there is);
     - shop_inputs: one row per input table (table_name, is_required, is_found, location,
       problem, found_columns, columns_without_values), what the last ingest found.
     The staging models read those views (macro shop_input_relation), so their SQL is the same
@@ -43,7 +47,8 @@
             {%- if found.exists and not found.error -%}
                 {%- set read = shop_column(found, column) -%}
             {%- else -%}
-                {%- set read = {'sql': 'cast(null as ' ~ dbt.type_string() ~ ')', 'has_no_values': false, 'problem': none} -%}
+                {%- set read = {'sql': 'cast(null as ' ~ dbt.type_string() ~ ')', 'value_sql': 'cast(null as ' ~ dbt.type_string() ~ ')',
+                                'has_no_values': false, 'problem': none} -%}
             {%- endif -%}
             {%- if read.problem -%}
                 {%- do problems.append(read.problem) -%}
@@ -52,6 +57,8 @@
                 {%- do without_values.append(column.name) -%}
             {%- endif -%}
             {%- do expressions.append(read.sql ~ ' as ' ~ adapter.quote(column.name)) -%}
+            {%- do expressions.append(read.value_sql ~ ' as ' ~ adapter.quote(column.name ~ '__value')) -%}
+            {%- do expressions.append('case when (' ~ read.value_sql ~ ') is null then ' ~ read.sql ~ ' end as ' ~ adapter.quote(column.name ~ '__text')) -%}
         {%- endfor -%}
         {%- if found.exists and not found.error -%}
             {%- set view_sql = 'select\n    ' ~ (expressions | join(',\n    ')) ~ '\nfrom ' ~ found.sql -%}

@@ -1,5 +1,6 @@
 {#- How the ingest step reads one column of the contract from a found input (discover_shop_input):
-    {'sql': the expression (text), 'problem': a message that stops the build, or none,
+    {'sql': the expression (text), 'value_sql': the typed reading where it is exact, else a null
+    (macro shop_column_value), 'problem': a message that stops the build, or none,
     'has_no_values': true when the column is there but holds no value}.
 
     An absent optional column reads as a null. A missing required column, or a column whose type
@@ -14,11 +15,11 @@
     {%- set missing = 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
     {%- if column_name not in shop_table.columns -%}
         {%- if column.is_required -%}
-            {{ return({'sql': missing, 'has_no_values': false, 'problem':
+            {{ return({'sql': missing, 'value_sql': missing, 'has_no_values': false, 'problem':
                 "Input " ~ shop_table.location ~ " has no column '" ~ column_name ~ "', which the input contract requires. Columns found: "
                 ~ (shop_table.columns | join(', '))}) }}
         {%- endif -%}
-        {{ return({'sql': missing, 'has_no_values': false, 'problem': none}) }}
+        {{ return({'sql': missing, 'value_sql': missing, 'has_no_values': false, 'problem': none}) }}
     {%- endif -%}
     {%- set found_type = shop_table.column_types[column_name] -%}
     {%- set type_problem = shop_column_type_problem(found_type, column.expects) -%}
@@ -27,18 +28,19 @@
         {%- if example is none -%}
             {%- do log("input " ~ shop_table.table_name ~ ": column '" ~ column_name ~ "' of " ~ shop_table.location
                        ~ " has no values (type " ~ found_type ~ "); read as missing values", info=true) -%}
-            {{ return({'sql': missing, 'has_no_values': true, 'problem': none}) }}
+            {{ return({'sql': missing, 'value_sql': missing, 'has_no_values': true, 'problem': none}) }}
         {%- endif -%}
-        {{ return({'sql': missing, 'has_no_values': false, 'problem':
+        {{ return({'sql': missing, 'value_sql': missing, 'has_no_values': false, 'problem':
             "Input " ~ shop_table.location ~ " column '" ~ column_name ~ "' has type " ~ found_type ~ ": " ~ type_problem
             ~ " Example value: " ~ example_for_message(column_name, example) ~ "."}) }}
     {%- endif -%}
     {%- if column.expects == 'id' and modules.re.match('(float|double|real)', found_type | lower) -%}
         {#- pandas writes integer ids with gaps as floats: 1001.0 is read as the id 1001, so it
             matches the same id written as an integer or as text in another input. -#}
-        {{ return({'sql': "case when " ~ quoted ~ " = floor(" ~ quoted ~ ") and abs(" ~ quoted ~ ") < 1e15"
+        {{ return({'value_sql': missing, 'sql': "case when " ~ quoted ~ " = floor(" ~ quoted ~ ") and abs(" ~ quoted ~ ") < 1e15"
             ~ " then cast(cast(" ~ quoted ~ " as " ~ dbt.type_bigint() ~ ") as " ~ dbt.type_string() ~ ")"
             ~ " else cast(" ~ quoted ~ " as " ~ dbt.type_string() ~ ") end", 'has_no_values': false, 'problem': none}) }}
     {%- endif -%}
-    {{ return({'sql': "cast(" ~ quoted ~ " as " ~ dbt.type_string() ~ ")", 'has_no_values': false, 'problem': none}) }}
+    {{ return({'sql': "cast(" ~ quoted ~ " as " ~ dbt.type_string() ~ ")", 'value_sql': shop_column_value(quoted, found_type, column.expects),
+               'has_no_values': false, 'problem': none}) }}
 {% endmacro %}

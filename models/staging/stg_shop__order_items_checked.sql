@@ -4,6 +4,10 @@
     what costs: the key is stored as its two numbers (the views stg_shop__order_items and
     stg_shop__order_items_rejected spell it as text), and the raw text of a line is stored only
     when the line is rejected (a kept line's values are its typed columns).
+    Values are read typed where the input's type allows it (Parquet numbers, docs/input.md
+    "Typed reads"), and as text otherwise: the text of a typed value is written only for the
+    rejected lines. The rare repeated lines are found on a read of the input of its own (the
+    fingerprints only), so that no step holds every line in memory.
     The discount may not exceed what the line is worth before it (quantity x unit price), unless
     var unit_price_after_discount says the unit price is what was paid: every downstream share of
     spend (discount share, category shares) assumes that no line is worth less than nothing. -#}
@@ -13,49 +17,98 @@
     the discount can never exceed that. -#}
 {%- set discount_exceeds_line_amount = 'false' if validated_boolean_var('unit_price_after_discount')
     else 'typed.discount_amount > typed.quantity * typed.unit_price' -%}
-{%- set raw_columns = ['raw_order_id', 'raw_product_id', 'raw_quantity', 'raw_unit_price', 'raw_discount_amount'] -%}
+{%- set input_columns = ['order_id', 'product_id', 'quantity', 'unit_price', 'discount_amount'] -%}
+{%- set raw_columns = [] -%}
+{%- set read_columns = [] -%}
+{%- for column_name in input_columns -%}
+    {%- do raw_columns.append('raw_' ~ column_name) -%}
+    {%- do read_columns.append('raw_' ~ column_name ~ '__value') -%}
+    {%- do read_columns.append('raw_' ~ column_name ~ '__text') -%}
+{%- endfor -%}
 
+-- sqlfluff cannot place the indentation of the CTEs a Jinja loop writes (LT02) until the loops
+-- end: the layout below follows the house style by hand.
+-- noqa: disable=LT02
 with
+{#- The input is read three times: for the fingerprints seen more than once, then once per
+    branch of the same steps (the lines whose fingerprint is seen once, and the repeated ones).
+    A step shared by two readers would be held in memory whole. -#}
+{%- for reading in ['every', 'single', 'repeated'] %}
 
-source_rows as (
+{{ reading }}_input_rows as (
 
     select
-        order_id as raw_order_id,
-        product_id as raw_product_id,
-        quantity as raw_quantity,
-        unit_price as raw_unit_price,
-        discount_amount as raw_discount_amount
+        {%- for column_name in input_columns %}
+        {{ column_name }}__value as raw_{{ column_name }}__value,
+        {{ column_name }}__text as raw_{{ column_name }}__text{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from {{ order_items_input }}
 
 ),
 
-staged_orders as (
-
-    select order_id from {{ ref('stg_shop__orders') }}
-
-),
-
-typed as (
+{{ reading }}_fingerprinted as (
 
     select
-        source_rows.*,
-        nullif(trim(raw_order_id), '') as order_id,
-        nullif(trim(raw_product_id), '') as product_id,
-        {{ dbt.safe_cast('raw_quantity', dbt.type_int()) }} as quantity,
-        -- A cast to integer rounds 2.5 to 3: the value must be whole as written.
-        {{ dbt.safe_cast('raw_quantity', type_double()) }} as parsed_quantity,
-        {{ dbt.safe_cast('raw_unit_price', type_unit_price()) }} as unit_price,
-        -- A missing discount means no discount.
-        coalesce({{ dbt.safe_cast('raw_discount_amount', type_unit_price()) }}, 0) as discount_amount,
-        nullif(trim(raw_discount_amount), '') is not null
-        and {{ dbt.safe_cast('raw_discount_amount', type_unit_price()) }} is null as has_unparseable_discount,
-        {{ raw_row_fingerprint(raw_columns) }}
-            as raw_fingerprint
-    from source_rows
+        *,
+        {{ raw_row_fingerprint(read_columns) }} as raw_fingerprint
+    from {{ reading }}_input_rows
+
+),
+{%- if reading == 'every' %}
+
+-- Identical raw lines are rare. Only fingerprints seen more than once are numbered with a
+-- window; every other line is the first occurrence of its values. A window over every line
+-- would partition and sort the whole table for the few repeats.
+repeated_fingerprints as (
+
+    select raw_fingerprint
+    from every_fingerprinted
+    group by raw_fingerprint
+    having count(*) > 1
+
+),
+{%- endif %}
+{%- endfor %}
+
+single_source_rows as (
+
+    select single_fingerprinted.*
+    from single_fingerprinted
+    left join repeated_fingerprints
+        on single_fingerprinted.raw_fingerprint = repeated_fingerprints.raw_fingerprint
+    where repeated_fingerprints.raw_fingerprint is null
 
 ),
 
-validated as (
+repeated_source_rows as (
+
+    select repeated_fingerprinted.*
+    from repeated_fingerprinted
+    inner join repeated_fingerprints
+        on repeated_fingerprinted.raw_fingerprint = repeated_fingerprints.raw_fingerprint
+
+),
+{%- for branch in ['single', 'repeated'] %}
+
+{{ branch }}_typed as (
+
+    select
+        {{ branch }}_source_rows.*,
+        {{ shop_value_id('raw_order_id') }} as order_id,
+        {{ shop_value_id('raw_product_id') }} as product_id,
+        {{ shop_value_number('raw_quantity', dbt.type_int()) }} as quantity,
+        -- A cast to integer rounds 2.5 to 3: the value must be whole as written.
+        {{ shop_value_number('raw_quantity', type_double()) }} as parsed_quantity,
+        {{ shop_value_number('raw_unit_price', type_unit_price()) }} as unit_price,
+        -- A missing discount means no discount.
+        coalesce({{ shop_value_number('raw_discount_amount', type_unit_price()) }}, 0) as discount_amount,
+        not {{ shop_value_is_blank('raw_discount_amount') }}
+        and {{ shop_value_number('raw_discount_amount', type_unit_price()) }} is null as has_unparseable_discount
+    from {{ branch }}_source_rows
+
+),
+
+{{ branch }}_validated as (
 
     select
         typed.*,
@@ -78,55 +131,28 @@ validated as (
             when {{ discount_exceeds_line_amount }} then 'discount_exceeds_line_amount'
             when staged_orders.order_id is null then 'order_not_staged'
         end as rejection_reason
-    from typed
-    left join staged_orders
+    from {{ branch }}_typed as typed
+    left join {{ ref('stg_shop__orders') }} as staged_orders
         on typed.order_id = staged_orders.order_id
 
 ),
-
--- Identical raw lines are rare. Only fingerprints seen more than once are numbered with a
--- window; every other line is the first occurrence of its values. A window over every line
--- would partition and sort the whole table for the few repeats.
-repeated_fingerprints as (
-
-    select raw_fingerprint
-    from validated
-    group by raw_fingerprint
-    having count(*) > 1
-
-),
-
-single_rows as (
-
-    select
-        validated.*,
-        1 as raw_occurrence
-    from validated
-    left join repeated_fingerprints
-        on validated.raw_fingerprint = repeated_fingerprints.raw_fingerprint
-    where repeated_fingerprints.raw_fingerprint is null
-
-),
-
-repeated_rows as (
-
-    select
-        validated.*,
-        -- Numbered within the fingerprint: keys stay unique even if two lines' values collide.
-        row_number() over (
-            partition by validated.raw_fingerprint order by {{ raw_columns | join(', ') }}
-        ) as raw_occurrence
-    from validated
-    inner join repeated_fingerprints
-        on validated.raw_fingerprint = repeated_fingerprints.raw_fingerprint
-
-),
+{%- endfor %}
+-- noqa: enable=LT02
 
 numbered as (
 
-    select * from single_rows
+    select
+        *,
+        1 as raw_occurrence
+    from single_validated
     union all
-    select * from repeated_rows
+    select
+        *,
+        -- Numbered within the fingerprint: keys stay unique even if two lines' values collide.
+        row_number() over (
+            partition by raw_fingerprint order by {{ read_columns | join(', ') }}
+        ) as raw_occurrence
+    from repeated_validated
 
 ),
 
@@ -140,7 +166,9 @@ checked as (
         quantity,
         unit_price,
         discount_amount,
-        {{- raw_text_of_rejected(raw_columns, 'rejection_reason is not null') }}
+        {%- for raw_column in raw_columns %}
+        case when rejection_reason is not null then {{ shop_value_raw_text(raw_column) }} end as {{ raw_column }},  -- noqa: LT02
+        {%- endfor %}
         rejection_reason
     from numbered
 

@@ -493,8 +493,13 @@ class Assigner:
             if frame is None or not self._found_by_build.get(table, False):
                 # Not given, or an input the build did not have: no rows, as the build read it.
                 frame = pd.DataFrame(columns=list(INPUT_COLUMNS[table]))
+            # As the ingest step reads a CSV input: every column as text, with no typed reading
+            # (<column>__value) and the text (<column>__text) beside it (docs/input.md).
             casts = ", ".join(
-                f"cast({_quote(column)} as varchar) as {_quote(column)}" for column in frame.columns
+                f"cast({_quote(column)} as varchar) as {_quote(column)}, "
+                f"cast(null as varchar) as {_quote(column + '__value')}, "
+                f"cast({_quote(column)} as varchar) as {_quote(column + '__text')}"
+                for column in frame.columns
             )
             connection.register("assign_rows", frame)
             connection.execute(

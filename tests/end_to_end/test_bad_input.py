@@ -1188,7 +1188,8 @@ STATUS_SPELLINGS = pd.read_csv(REPO_ROOT / "seeds/order_status_map.csv", dtype=s
 
 def input_relation(table: str) -> str:
     """What the compiled staging SQL reads an input from: the view the ingest step writes (every
-    column of the input contract, as text), a table written by the test here."""
+    column of the input contract, as text, with the typed and text readings of a CSV input), a
+    table written by the test here."""
     return f"staging.shop_input__{table}"
 
 
@@ -1216,7 +1217,11 @@ class MemoryWarehouse:
         self.connection.register("generated_rows", frame)
         self.connection.execute(
             f"create or replace table {input_relation(table)} as select "
-            + ", ".join(f'cast("{c}" as varchar) as "{c}"' for c in columns)
+            + ", ".join(
+                f'cast("{c}" as varchar) as "{c}", cast(null as varchar) as "{c}__value", '
+                f'cast("{c}" as varchar) as "{c}__text"'
+                for c in columns
+            )
             + " from generated_rows"
         )
         self.connection.unregister("generated_rows")
