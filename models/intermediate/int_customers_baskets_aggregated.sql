@@ -6,11 +6,26 @@ with
 purchases as (
 
     select
-        cutoff_date,
         order_id,
-        customer_id
+        customer_id,
+        ordered_date
     from {{ ref('int_orders_classified') }}
     where is_purchase
+
+),
+
+cutoffs as (
+
+    select
+        cutoff_date,
+        cutoff_role
+    from {{ ref('int_feature_cutoffs') }}
+
+),
+
+cutoff_dates as (
+
+    {{ feature_cutoff_dates() }}
 
 ),
 
@@ -29,8 +44,8 @@ products as (
 purchased_lines as (
 
     select
-        purchases.cutoff_date,
         purchases.customer_id,
+        purchases.ordered_date,
         -- A line whose product is not in the catalogue still counts, in category 'unknown'.
         coalesce(products.category, 'unknown') as category,
         order_items.discount_amount,
@@ -43,18 +58,40 @@ purchased_lines as (
 
 ),
 
--- The lines are joined and grouped once, by category; the per-customer totals below are summed
--- from these groups (far fewer rows than the lines of three cutoffs).
+-- The lines are joined and grouped once, by customer and category, with one column per cutoff
+-- and measure (the lines of the purchases before that cutoff); the per-customer totals below are
+-- summed from these groups (far fewer rows than the lines).
+per_category_by_cutoff as (
+
+    select
+        purchased_lines.customer_id,
+        purchased_lines.category,
+        {%- for cutoff in feature_cutoff_roles() %}
+            {%- set before_cutoff = 'purchased_lines.ordered_date < cutoff_dates.' ~ cutoff.role ~ '_cutoff_date' %}
+            count(case when {{ before_cutoff }} then 1 end) as {{ cutoff.role }}__lines,
+            sum(case when {{ before_cutoff }} then purchased_lines.discount_amount end)
+                as {{ cutoff.role }}__category_discount_spend,
+            sum(case when {{ before_cutoff }} then purchased_lines.net_amount end)
+                as {{ cutoff.role }}__category_spend{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from purchased_lines
+    cross join cutoff_dates
+    group by purchased_lines.customer_id, purchased_lines.category
+
+),
+
+-- One row per cutoff, customer and category with a purchased line before the cutoff.
 per_category as (
 
     select
-        cutoff_date,
-        customer_id,
-        category,
-        sum(discount_amount) as category_discount_spend,
-        sum(net_amount) as category_spend
-    from purchased_lines
-    group by cutoff_date, customer_id, category
+        cutoffs.cutoff_date,
+        per_category_by_cutoff.customer_id,
+        per_category_by_cutoff.category,
+        {{ value_at_feature_cutoff('category_discount_spend', 'per_category_by_cutoff') }} as category_discount_spend,
+        {{ value_at_feature_cutoff('category_spend', 'per_category_by_cutoff') }} as category_spend
+    from per_category_by_cutoff
+    cross join cutoffs
+    where {{ value_at_feature_cutoff('lines', 'per_category_by_cutoff') }} > 0
 
 ),
 

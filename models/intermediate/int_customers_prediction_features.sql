@@ -24,7 +24,6 @@ features as (
 orders as (
 
     select
-        cutoff_date,
         customer_id,
         order_id,
         ordered_date,
@@ -40,17 +39,22 @@ purchase_summaries as (
 
 ),
 
+-- The horizons before the windows' cutoffs do not overlap: each order is read at most once.
 recent_orders as (
 
     select
-        cutoff_date,
-        customer_id,
-        -- One row per order and cutoff (int_orders_classified's grain): rows are orders.
-        count(case when is_purchase then order_id end) as purchases_last_horizon,
-        cast(sum(net_spend) as {{ type_money() }}) as net_spend_last_horizon
+        windows.cutoff_date,
+        orders.customer_id,
+        -- One row per order (int_orders_classified's grain): rows are orders.
+        count(case when orders.is_purchase then orders.order_id end) as purchases_last_horizon,
+        cast(sum(orders.net_spend) as {{ type_money() }}) as net_spend_last_horizon
     from orders
-    where ordered_date >= cast({{ dbt.dateadd('day', -(setting('prediction', 'horizon_days')), 'cutoff_date') }} as date)
-    group by cutoff_date, customer_id
+    inner join windows
+        on
+            orders.ordered_date < windows.cutoff_date
+            and orders.ordered_date
+            >= cast({{ dbt.dateadd('day', -(setting('prediction', 'horizon_days')), 'windows.cutoff_date') }} as date)
+    group by windows.cutoff_date, orders.customer_id
 
 ),
 

@@ -14,7 +14,6 @@ with
 purchases as (
 
     select
-        cutoff_date,
         customer_id,
         ordered_date,
         amount
@@ -23,32 +22,69 @@ purchases as (
 
 ),
 
-purchase_days as (
+cutoffs as (
 
     select
         cutoff_date,
+        cutoff_role
+    from {{ ref('int_feature_cutoffs') }}
+
+),
+
+cutoff_dates as (
+
+    {{ feature_cutoff_dates() }}
+
+),
+
+purchase_days as (
+
+    select
         customer_id,
         ordered_date,
         cast(sum(amount) as {{ type_money() }}) as day_spend
     from purchases
-    group by cutoff_date, customer_id, ordered_date
+    group by customer_id, ordered_date
+
+),
+
+-- One pass over the purchase days for every cutoff (a day is before a cutoff whole): one row per
+-- customer, one column per cutoff and measure.
+per_customer_by_cutoff as (
+
+    select
+        purchase_days.customer_id,
+        {%- for cutoff in feature_cutoff_roles() %}
+            {%- set before_cutoff = 'purchase_days.ordered_date < cutoff_dates.' ~ cutoff.role ~ '_cutoff_date' %}
+            count(case when {{ before_cutoff }} then 1 end) as {{ cutoff.role }}__purchase_days,
+            cast(sum(case when {{ before_cutoff }} then purchase_days.day_spend end) as {{ type_money() }})
+                as {{ cutoff.role }}__purchase_spend,
+            min(case when {{ before_cutoff }} then purchase_days.ordered_date end)
+                as {{ cutoff.role }}__first_purchase_date,
+            max(case when {{ before_cutoff }} then purchase_days.ordered_date end)
+                as {{ cutoff.role }}__last_purchase_date{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from purchase_days
+    cross join cutoff_dates
+    group by purchase_days.customer_id
 
 ),
 
 per_customer as (
 
     select
-        cutoff_date,
-        customer_id,
-        count(*) as purchase_days,
-        cast(sum(day_spend) as {{ type_money() }}) as purchase_spend,
-        min(ordered_date) as first_purchase_date,
-        max(ordered_date) as last_purchase_date
-    from purchase_days
-    group by cutoff_date, customer_id
+        cutoffs.cutoff_date,
+        per_customer_by_cutoff.customer_id,
+        {%- for column in ['purchase_days', 'purchase_spend', 'first_purchase_date', 'last_purchase_date'] %}
+            {{ value_at_feature_cutoff(column, 'per_customer_by_cutoff') }} as {{ column }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from per_customer_by_cutoff
+    cross join cutoffs
+    where {{ value_at_feature_cutoff('purchase_days', 'per_customer_by_cutoff') }} > 0
 
 ),
 
+-- The first purchase day is the customer's first at every cutoff it is before.
 with_first_day_spend as (
 
     select
@@ -57,8 +93,7 @@ with_first_day_spend as (
     from per_customer
     inner join purchase_days
         on
-            per_customer.cutoff_date = purchase_days.cutoff_date
-            and per_customer.customer_id = purchase_days.customer_id
+            per_customer.customer_id = purchase_days.customer_id
             and per_customer.first_purchase_date = purchase_days.ordered_date
 
 ),

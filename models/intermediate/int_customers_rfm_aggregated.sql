@@ -8,22 +8,67 @@ orders as (
 
 ),
 
-per_customer as (
+cutoffs as (
 
     select
         cutoff_date,
-        customer_id,
-        -- An order has one row per cutoff (int_orders_classified's grain, tested): counting rows
-        -- counts orders, without the cost of a count(distinct).
-        count(case when is_purchase then order_id end) as frequency,
-        sum(case when is_cancelled then 1 else 0 end) as cancelled_orders,
-        sum(case when is_full_return or is_refund then 1 else 0 end) as return_count,
-        cast(sum(net_spend) as {{ type_money() }}) as monetary,
-        cast(sum(case when is_purchase then amount else 0 end) as {{ type_money() }}) as purchase_spend,
-        min(case when is_purchase then ordered_date end) as first_order_date,
-        max(case when is_purchase then ordered_date end) as last_order_date
+        cutoff_role
+    from {{ ref('int_feature_cutoffs') }}
+
+),
+
+cutoff_dates as (
+
+    {{ feature_cutoff_dates() }}
+
+),
+
+-- One pass over the orders for every cutoff: each aggregate once per cutoff, over the orders
+-- placed before it (one row per customer, one column per cutoff and measure).
+per_customer_by_cutoff as (
+
+    select
+        orders.customer_id,
+        {%- for cutoff in feature_cutoff_roles() %}
+            {%- set before_cutoff = 'orders.ordered_date < cutoff_dates.' ~ cutoff.role ~ '_cutoff_date' %}
+            count(case when {{ before_cutoff }} then 1 end) as {{ cutoff.role }}__order_rows,
+            -- One row per order (int_orders_classified's grain, tested): counting rows counts
+            -- orders, without the cost of a count(distinct).
+            count(case when {{ before_cutoff }} and orders.is_purchase then orders.order_id end)
+                as {{ cutoff.role }}__frequency,
+            sum(case when {{ before_cutoff }} and orders.is_cancelled then 1 else 0 end)
+                as {{ cutoff.role }}__cancelled_orders,
+            sum(case when {{ before_cutoff }} and (orders.is_full_return or orders.is_refund) then 1 else 0 end)
+                as {{ cutoff.role }}__return_count,
+            cast(sum(case when {{ before_cutoff }} then orders.net_spend end) as {{ type_money() }})
+                as {{ cutoff.role }}__monetary,
+            cast(
+                sum(case when {{ before_cutoff }} and orders.is_purchase then orders.amount else 0 end)
+                as {{ type_money() }}
+            ) as {{ cutoff.role }}__purchase_spend,
+            min(case when {{ before_cutoff }} and orders.is_purchase then orders.ordered_date end)
+                as {{ cutoff.role }}__first_order_date,
+            max(case when {{ before_cutoff }} and orders.is_purchase then orders.ordered_date end)
+                as {{ cutoff.role }}__last_order_date{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from orders
-    group by cutoff_date, customer_id
+    cross join cutoff_dates
+    group by orders.customer_id
+
+),
+
+-- One row per cutoff and customer with an order row before it.
+per_customer as (
+
+    select
+        cutoffs.cutoff_date,
+        per_customer_by_cutoff.customer_id,
+        {%- for column in ['frequency', 'cancelled_orders', 'return_count', 'monetary', 'purchase_spend', 'first_order_date', 'last_order_date'] %}
+            {{ value_at_feature_cutoff(column, 'per_customer_by_cutoff') }} as {{ column }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from per_customer_by_cutoff
+    cross join cutoffs
+    where {{ value_at_feature_cutoff('order_rows', 'per_customer_by_cutoff') }} > 0
 
 ),
 

@@ -4,7 +4,8 @@
       next horizon (churn, value) learn from features that were known back then and labels that
       happened after, never from the future;
     - the evaluation cutoff: two horizons back, so the churn and value models can be trained one
-      window earlier and scored on the training window as a time hold-out. -#}
+      window earlier and scored on the training window as a time hold-out.
+    The roles are fixed at compile time (macro feature_cutoff_roles). -#}
 with
 
 run_date as (
@@ -15,26 +16,24 @@ run_date as (
 
 cutoffs as (
 
-    select
-        as_of_date as cutoff_date,
-        'current' as cutoff_role
-    from run_date
-    {%- if setting('prediction', 'horizon_days') > 0 %}
+    {%- for cutoff in feature_cutoff_roles() %}
+        {%- if not loop.first %}
 
-        union all
+            union all
+        {% endif %}
 
         select
-            cast({{ dbt.dateadd('day', -(setting('prediction', 'horizon_days')), 'as_of_date') }} as date) as cutoff_date,
-            'training' as cutoff_role
+            {%- if cutoff.horizons_before == 0 %}
+                as_of_date as cutoff_date,
+            {%- else %}
+                cast(
+                    {{ dbt.dateadd('day', -cutoff.horizons_before * setting('prediction', 'horizon_days'), 'as_of_date') }}
+                    as date
+                ) as cutoff_date,
+            {%- endif %}
+            '{{ cutoff.role }}' as cutoff_role
         from run_date
-
-        union all
-
-        select
-            cast({{ dbt.dateadd('day', -2 * (setting('prediction', 'horizon_days')), 'as_of_date') }} as date) as cutoff_date,
-            'evaluation' as cutoff_role
-        from run_date
-    {%- endif %}
+    {%- endfor %}
 
 )
 

@@ -1,4 +1,4 @@
-{#- Staged orders placed before each feature cutoff (see int_feature_cutoffs), each classified once so every feature counts the same
+{#- Staged orders placed before as_of_date, each classified once so every feature counts the same
     way:
     - a completed order with a non-negative amount is a purchase: it counts towards frequency and
       its amount towards spend;
@@ -6,7 +6,11 @@
       as a return, not as an order;
     - a returned or refunded order with a non-negative amount was given back in full: it adds
       nothing to spend and counts as a return;
-    - a cancelled order adds nothing to spend or frequency. -#}
+    - a cancelled order adds nothing to spend or frequency.
+    cutoff_date is as_of_date (the current feature cutoff) on every row. The orders before an
+    earlier cutoff are a subset: the per-cutoff feature models read each order once and aggregate
+    every cutoff in that pass (docs/how-it-works.md, "Features at past cutoffs").
+    Grain: one row per order placed before as_of_date. -#}
 with
 
 orders as (
@@ -15,16 +19,16 @@ orders as (
 
 ),
 
-cutoffs as (
+run_date as (
 
-    select cutoff_date from {{ ref('int_feature_cutoffs') }}
+    select as_of_date from {{ ref('int_as_of_date') }}
 
 ),
 
 classified as (
 
     select
-        cutoffs.cutoff_date,
+        run_date.as_of_date as cutoff_date,
         orders.order_id,
         orders.customer_id,
         orders.status,
@@ -36,8 +40,8 @@ classified as (
         orders.status in ('returned', 'refunded') and orders.amount >= 0 as is_full_return,
         orders.status = 'cancelled' as is_cancelled
     from orders
-    inner join cutoffs
-        on orders.ordered_date < cutoffs.cutoff_date
+    inner join run_date
+        on orders.ordered_date < run_date.as_of_date
 
 ),
 
