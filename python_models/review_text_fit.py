@@ -2,6 +2,8 @@
 as_of_date (customer_segmentation.segmentation.reviews). The review text is read here and
 nowhere after: the table holds scores, topic ids and topic words only."""
 
+from threadpoolctl import threadpool_limits
+
 from customer_segmentation.dbt_io import select_columns, to_pandas
 from customer_segmentation.segmentation import review_text_artifacts
 from customer_segmentation.settings import ReviewTextSettings
@@ -15,7 +17,10 @@ def model(dbt, session):
     reviews = to_pandas(
         select_columns(dbt.ref("stg_shop__reviews"), ["review_id", "review_text", "reviewed_at"])
     )
-    artifacts = review_text_artifacts(reviews, as_of_date, settings)
+    # Topic fitting is many small BLAS calls on tall, thin matrices: one thread each is faster
+    # than two fighting over a busy machine, and the result does not depend on it.
+    with threadpool_limits(limits=settings.threads):
+        artifacts = review_text_artifacts(reviews, as_of_date, settings)
     parameters = artifacts[artifacts["record_type"] == "parameter"].set_index("metric")
     print(
         f"review text: {len(reviews)} reviews, "

@@ -83,7 +83,8 @@
       "topics_top_words": {"default": 10, "kind": "integer", "minimum": 1},
       "topics_stability_resamples": {"default": 5, "kind": "integer", "minimum": 0},
       "topics_stability_sample_share": {"default": 0.8, "kind": "number", "maximum": 1.0, "above": 0.0},
-      "seed": {"default": 42, "kind": "integer", "minimum": 0}
+      "seed": {"default": 42, "kind": "integer", "minimum": 0},
+      "threads": {"default": 1, "kind": "integer", "minimum": 1}
     },
     "risk": {
       "min_orders": {"default": 4, "kind": "integer", "minimum": 1},

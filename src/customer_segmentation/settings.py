@@ -461,6 +461,7 @@ class ReviewTextSettings(Settings):
     topics_stability_resamples: int = setting(5, minimum=0)
     topics_stability_sample_share: float = setting(0.8, above=0.0, maximum=1.0)
     seed: int = setting(42, minimum=0)
+    threads: int = setting(1, minimum=1, identity=False)
 
     def __post_init__(self) -> None:
         self._check_declared()

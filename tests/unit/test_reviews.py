@@ -103,6 +103,42 @@ def test_sentiment_is_null_without_text_or_language_and_signed_otherwise():
     assert pd.isna(scored.loc["d", "is_language_supported"])
 
 
+def test_repeated_texts_are_scored_as_if_each_was_scored_alone():
+    # score_reviews judges each distinct text once: repeats, gaps and the review order must not
+    # change any review's verdict or score.
+    texts = [
+        "Love it, excellent quality!",
+        None,
+        "Awful, broke after a week. Never again.",
+        "Schlechte Qualität 👎",
+        "  ",
+        "Love it, excellent quality!",
+        "Meh, expected more for the price",
+        "Awful, broke after a week. Never again.",
+        None,
+        "Love it, excellent quality!",
+    ]
+    reviews = pd.DataFrame({"review_id": [f"r{i}" for i in range(len(texts))][::-1]})
+    reviews["review_text"] = texts
+    scored = score_reviews(reviews, SETTINGS).set_index("review_id")
+    for review_id, text in zip(reviews["review_id"], texts, strict=True):
+        alone = score_reviews(
+            pd.DataFrame({"review_id": [review_id], "review_text": [text]}), SETTINGS
+        ).set_index("review_id")
+        pd.testing.assert_series_equal(scored.loc[review_id], alone.loc[review_id])
+
+
+def test_topic_assignment_is_that_of_each_text_vectorised_alone():
+    reviews, _ = _planted_reviews(200)
+    model = fit_topics(reviews["review_text"].tolist(), SETTINGS)
+    # Repeats in any order, and a text with no topic word (topic 0).
+    texts = [*reviews["review_text"].iloc[::-1], *reviews["review_text"].iloc[:50], "Zzz qqq."]
+    weights = model.nmf.transform(model.vectorizer.transform(texts))[:, list(model.order)]
+    expected = np.where(weights.max(axis=1) > 0, np.argmax(weights, axis=1) + 1, 0)
+    np.testing.assert_array_equal(model.assign(texts), expected)
+    assert model.assign(texts)[-1] == 0
+
+
 def test_planted_topics_are_recovered_and_k_is_chosen_by_stability():
     reviews, planted = _planted_reviews(300)
     model = fit_topics(reviews["review_text"].tolist(), ReviewTextSettings(topics_k_min=2))
@@ -173,3 +209,13 @@ def test_settings_reject_unknown_keys_and_bad_ranges():
         ReviewTextSettings.from_mapping({"topic_k_max": 5})
     with pytest.raises(ValueError, match="topics_k_min"):
         ReviewTextSettings(topics_k_min=6, topics_k_max=5)
+    with pytest.raises(ValueError, match="threads"):
+        ReviewTextSettings.from_mapping({"threads": 0})
+
+
+def test_threads_are_no_parameter_of_the_topics():
+    # threads changes how fast the topics are fitted, not what they are.
+    reviews, _ = _planted_reviews(100)
+    artifacts = review_text_artifacts(reviews, "2027-01-01", ReviewTextSettings(threads=2))
+    parameters = set(artifacts.loc[artifacts["record_type"] == "parameter", "metric"])
+    assert "setting_seed" in parameters and "setting_threads" not in parameters

@@ -844,8 +844,12 @@ def _numeric(series: pd.Series) -> pd.Series:
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    keys = frame["customer_id"].astype(str)
+    # The scores arrive sorted (streamed in customer_id order): a stable sort would not move a row.
+    if keys.is_monotonic_increasing:
+        return frame.reset_index(drop=True)
     return (
-        frame.assign(_key=frame["customer_id"].astype(str))
+        frame.assign(_key=keys)
         .sort_values("_key", kind="stable")
         .drop(columns="_key")
         .reset_index(drop=True)

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -109,28 +109,39 @@ def score_reviews(reviews: pd.DataFrame, settings: ReviewTextSettings) -> pd.Dat
     Input: review_id, review_text (null for none). Output, one row per review in review_id
     order: review_id, has_text, is_language_supported (null without text), sentiment_score
     (VADER compound; null without text or when the language is not supported), is_negative.
+
+    The verdict and the score depend on the text alone, so each distinct text is judged and
+    scored once (shops repeat short reviews such as "Great product!"): the cost grows with the
+    distinct texts, not the reviews.
     """
     frame = reviews[["review_id", "review_text"]].sort_values("review_id", kind="stable")
+    texts = pd.Series([_text_or_none(text) for text in frame["review_text"]], dtype=object)
+    codes, distinct = pd.factorize(texts)  # a missing text gets code -1
     analyzer = _analyzer()
-    has_text, supported, scores = [], [], []
-    for text in frame["review_text"]:
-        text = None if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
-        verdict = is_language_supported(text, settings.min_english_token_share)
-        has_text.append(verdict is not None)
-        supported.append(verdict)
-        scores.append(
-            round(float(analyzer.polarity_scores(text)["compound"]), 4) if verdict else None
-        )
-    sentiment = pd.array(scores, dtype="Float64")
+    verdicts = [is_language_supported(text, settings.min_english_token_share) for text in distinct]
+    scores = [
+        round(float(analyzer.polarity_scores(text)["compound"]), 4) if verdict else np.nan
+        for text, verdict in zip(distinct, verdicts, strict=True)
+    ]
+    # One more entry for no text, at the end, where code -1 points.
+    verdict_of = np.array([*verdicts, None], dtype=object)[codes]
+    score_of = np.array([*scores, np.nan], dtype=np.float64)[codes]
+    sentiment = pd.array(score_of, dtype="Float64")
     return pd.DataFrame(
         {
             "review_id": frame["review_id"].to_numpy(),
-            "has_text": has_text,
-            "is_language_supported": pd.array(supported, dtype="boolean"),
+            "has_text": [verdict is not None for verdict in verdict_of],
+            "is_language_supported": pd.array(verdict_of, dtype="boolean"),
             "sentiment_score": sentiment,
             "is_negative": sentiment <= settings.negative_threshold,
         }
     )
+
+
+def _text_or_none(text: object) -> str | None:
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return None
+    return str(text)
 
 
 @dataclass(frozen=True)
@@ -158,7 +169,11 @@ class TopicModel:
         """The dominant topic (1..k) of each text, 0 when it shares no word with the topics."""
         if not len(texts):
             return np.zeros(0, dtype=np.int64)
-        weights = self.nmf.transform(self.vectorizer.transform(list(texts)))[:, list(self.order)]
+        # Each distinct text is vectorised once; its rows are then repeated, so the NMF sees the
+        # same matrix as when every text is vectorised on its own.
+        codes, distinct = pd.factorize(pd.Series(list(texts), dtype=object))
+        matrix = self.vectorizer.transform(list(distinct))[codes]
+        weights = self.nmf.transform(matrix)[:, list(self.order)]
         dominant = np.argmax(weights, axis=1) + 1
         return np.where(weights.max(axis=1) > 0, dominant, 0).astype(np.int64)
 
@@ -321,7 +336,11 @@ def review_text_artifacts(
             else f"not fitted: fewer than {settings.topics_min_reviews} supported reviews with "
             "frequent enough words before as_of_date",
         ),
-    ] + [(f"setting_{f.name}", float(getattr(settings, f.name)), None) for f in fields(settings)]
+    ] + [
+        # The settings that make the model (not threads, which change how fast, not what).
+        (f"setting_{name}", float(value), None)
+        for name, value in settings.as_parameters().items()
+    ]
     parts.append(
         pd.DataFrame(
             {
