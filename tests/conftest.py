@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -16,20 +17,25 @@ from helpers import DEMO_CUSTOMERS, DEMO_SEED, ONLINE_RETAIL, REPO_ROOT, DbtRun,
 
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory) -> Path:
-    """A demo shop of DEMO_CUSTOMERS customers, written once per test session."""
+    """A demo shop of DEMO_CUSTOMERS customers, written once per test run (all workers read it)."""
     from demo.shop import generate_shop
 
-    directory = tmp_path_factory.mktemp("demo_shop")
-    generate_shop(directory, n_customers=DEMO_CUSTOMERS, seed=DEMO_SEED)
-    return directory
+    def write(directory: Path) -> None:
+        generate_shop(directory, n_customers=DEMO_CUSTOMERS, seed=DEMO_SEED)
+
+    return made_once(tmp_path_factory, "demo_shop", write)
 
 
 @pytest.fixture(scope="session")
 def demo_build(demo_data, tmp_path_factory) -> DbtRun:
-    """The whole project built once on the demo shop (read it; copy it before changing it).
-    Under pytest-xdist each worker that needs it builds its own: a test of it may open the
-    warehouse for writing (`dbt docs generate`), which would lock out readers in another worker."""
-    return run_dbt(tmp_path_factory.mktemp("demo_build"), {"raw_data_path": str(demo_data)})
+    """The whole project built once per test run on the demo shop. Every worker reads the same
+    warehouse: tests open it read-only and copy it before changing it (DuckDB lets many
+    processes read a file but only one write it)."""
+    return built_once(
+        tmp_path_factory,
+        "demo_build",
+        lambda work: run_dbt(work, {"raw_data_path": str(demo_data)}),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -59,26 +65,45 @@ def online_retail_build(tmp_path_factory) -> DbtRun:
     return built_once(tmp_path_factory, "online_retail", build)
 
 
-def built_once(tmp_path_factory, name: str, build: Callable[[Path], DbtRun]) -> DbtRun:
-    """`build(work_dir)` once per test run. Under pytest-xdist the first worker that asks builds
-    into a folder that all workers of the run share; the others wait for it and read the same
-    warehouse (so only for builds that tests read, never change)."""
+def made_once(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
+    """A folder filled by `make(folder)` once per test run. Under pytest-xdist the first worker
+    that asks fills a folder that all workers of the run share; the others wait for it (a file
+    lock) and get the same folder (so only for what tests read, never change)."""
     if "PYTEST_XDIST_WORKER" not in os.environ:
-        return build(tmp_path_factory.mktemp(name))
+        folder = tmp_path_factory.mktemp(name)
+        make(folder)
+        return folder
     shared = tmp_path_factory.getbasetemp().parent  # the run's folder, above each worker's own
-    record = shared / f"{name}.json"
+    folder = shared / name
+    done = shared / f"{name}.done"
     with open(shared / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not record.exists():
-            run = build(shared / name)
-            record.write_text(
-                json.dumps(
-                    {
-                        "database": str(run.database),
-                        "returncode": run.returncode,
-                        "output": run.output,
-                    }
-                )
-            )
-        saved = json.loads(record.read_text())
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a failed attempt left
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
+
+
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], DbtRun]) -> DbtRun:
+    """`build(work_dir)` once per test run (made_once): a build that all workers read."""
+    record = "build.json"
+
+    def build_and_record(work: Path) -> None:
+        run = build(work)
+        saved = {"database": str(run.database), "returncode": run.returncode, "output": run.output}
+        (work / record).write_text(json.dumps(saved))
+
+    saved = json.loads((made_once(tmp_path_factory, name, build_and_record) / record).read_text())
     return DbtRun(Path(saved["database"]), saved["returncode"], saved["output"])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile` (./run test) hands out the longest file first: tests/scheduling.py."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from scheduling import LongestFileFirst
+
+    return LongestFileFirst(config, log)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -83,6 +84,18 @@ ONLINE_RETAIL = SHARED_DATA / "online_retail" / "online_retail.parquet"
 
 DEMO_CUSTOMERS = 3000
 DEMO_SEED = 11
+
+
+# An e-mail address in a text value (the singular test's macros/input/email_pattern.sql).
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
+
+
+def has_email_address(value) -> bool:
+    """Whether str(value) holds an e-mail address (EMAIL_PATTERN). Values without an @ cannot
+    match and are not searched: Python's backtracking search takes time quadratic in the length
+    of a long text without spaces (a stored model), minutes over a warehouse."""
+    text = str(value)
+    return "@" in text and EMAIL_PATTERN.search(text) is not None
 
 
 def copy_warehouse(run: DbtRun, work_dir: Path) -> Path:
