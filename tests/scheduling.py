@@ -9,9 +9,9 @@ both workers then end within about one short file of each other), and keeps the 
 away from the files that read a session build while one worker makes it (they would only wait
 for its file lock).
 
-The costs are seconds of an idle run of each file, without the session builds, rounded; a file
-not listed counts as short. They only order the work: a wrong figure makes the run slower, never
-a test wrong.
+The costs are seconds of each file in one two-worker run, without the session builds, rounded
+(a loaded run: only their ratios matter); a file not listed counts as short. They only order
+the work: a wrong figure makes the run slower, never a test wrong.
 """
 
 from __future__ import annotations
