@@ -226,12 +226,14 @@ ranked as (
         *,
         {{ row_fingerprint(['order_id', 'customer_id', 'ordered_at', 'amount', 'status']) }} as typed_fingerprint,
         -- Among valid rows sharing an order_id, keep the latest version; ties are broken on the
-        -- values themselves so the choice never depends on file order, and between rows with the
-        -- same values on their raw values and occurrence, so that the kept row's key is the same
-        -- on every run (of two identical rows, the first occurrence is kept).
+        -- values themselves, then on the raw values as read and the occurrence, so the choice
+        -- never depends on file order or on the run (of two identical rows, the first
+        -- occurrence is kept).
         row_number() over (
             partition by case when validation_failure is null then order_id end
-            order by ordered_at desc, amount desc, status asc, customer_id asc, raw_fingerprint asc, raw_occurrence asc
+            order by
+                ordered_at desc, amount desc, status asc, customer_id asc,
+                {{ read_columns | join(', ') }}, raw_occurrence
         ) as version_rank
     from repeated_numbered
 
