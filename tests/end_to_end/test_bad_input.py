@@ -1397,10 +1397,11 @@ def test_each_order_row_gets_the_first_failing_rule_and_one_version_per_id_is_ke
         tuple(row[c][1] for c in COLUMNS["orders"]): expected_order_reason(row) for row in rows
     }
     # Kept rows store no raw text: each checked row is traced to its input by the fingerprint
-    # staging computed from the raw values (identical rows share one, and one expectation).
+    # staging computed from the raw values, the typed and text readings of each column
+    # (identical rows share one, and one expectation).
+    readings = ", ".join(f"{c}__value, {c}__text" for c in COLUMNS["orders"])
     raw_rows = memory_warehouse.connection.sql(
-        f"select hash({', '.join(COLUMNS['orders'])}) as raw_fingerprint, * "
-        f"from {input_relation('orders')}"
+        f"select hash({readings}) as raw_fingerprint, * from {input_relation('orders')}"
     ).df()
     raw_values = {
         record["raw_fingerprint"]: tuple(none_if_na(record[c]) for c in COLUMNS["orders"])
