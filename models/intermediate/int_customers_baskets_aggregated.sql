@@ -14,15 +14,6 @@ purchases as (
 
 ),
 
-cutoffs as (
-
-    select
-        cutoff_date,
-        cutoff_role
-    from {{ ref('int_feature_cutoffs') }}
-
-),
-
 cutoff_dates as (
 
     {{ feature_cutoff_dates() }}
@@ -83,15 +74,12 @@ per_category_by_cutoff as (
 -- One row per cutoff, customer and category with a purchased line before the cutoff.
 per_category as (
 
-    select
-        cutoffs.cutoff_date,
-        per_category_by_cutoff.customer_id,
-        per_category_by_cutoff.category,
-        {{ value_at_feature_cutoff('category_discount_spend', 'per_category_by_cutoff') }} as category_discount_spend,
-        {{ value_at_feature_cutoff('category_spend', 'per_category_by_cutoff') }} as category_spend
-    from per_category_by_cutoff
-    cross join cutoffs
-    where {{ value_at_feature_cutoff('lines', 'per_category_by_cutoff') }} > 0
+    {{ rows_at_feature_cutoffs(
+        'per_category_by_cutoff',
+        keys=['customer_id', 'category'],
+        columns=['category_discount_spend', 'category_spend'],
+        presence_column='lines',
+    ) }}
 
 ),
 

@@ -26,7 +26,7 @@ purchases as (
         orders.ordered_date
     from {{ ref('int_orders_classified') }} as orders
     inner join run_date
-        on orders.cutoff_date = run_date.as_of_date
+        on orders.ordered_date < run_date.as_of_date
     where orders.is_purchase
 
 ),

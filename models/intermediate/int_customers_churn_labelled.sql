@@ -20,12 +20,6 @@ features as (
 
 ),
 
-run_date as (
-
-    select as_of_date from {{ ref('int_as_of_date') }}
-
-),
-
 orders as (
 
     select
@@ -35,8 +29,6 @@ orders as (
         orders.is_purchase,
         orders.net_spend
     from {{ ref('int_orders_classified') }} as orders
-    inner join run_date
-        on orders.cutoff_date = run_date.as_of_date
 
 ),
 
@@ -45,7 +37,7 @@ outcomes as (
     select
         windows.cutoff_role,
         orders.customer_id,
-        -- One row per order at the run date (int_orders_classified's grain): rows are orders.
+        -- One row per order (int_orders_classified's grain): rows are orders.
         count(case when orders.is_purchase then orders.order_id end) as next_period_purchases,
         sum(orders.net_spend) as next_period_net_spend
     from orders

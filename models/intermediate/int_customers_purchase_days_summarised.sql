@@ -22,15 +22,6 @@ purchases as (
 
 ),
 
-cutoffs as (
-
-    select
-        cutoff_date,
-        cutoff_role
-    from {{ ref('int_feature_cutoffs') }}
-
-),
-
 cutoff_dates as (
 
     {{ feature_cutoff_dates() }}
@@ -70,17 +61,15 @@ per_customer_by_cutoff as (
 
 ),
 
+-- One row per cutoff and customer with a purchase day before it.
 per_customer as (
 
-    select
-        cutoffs.cutoff_date,
-        per_customer_by_cutoff.customer_id,
-        {%- for column in ['purchase_days', 'purchase_spend', 'first_purchase_date', 'last_purchase_date'] %}
-            {{ value_at_feature_cutoff(column, 'per_customer_by_cutoff') }} as {{ column }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
-    from per_customer_by_cutoff
-    cross join cutoffs
-    where {{ value_at_feature_cutoff('purchase_days', 'per_customer_by_cutoff') }} > 0
+    {{ rows_at_feature_cutoffs(
+        'per_customer_by_cutoff',
+        keys=['customer_id'],
+        columns=['purchase_days', 'purchase_spend', 'first_purchase_date', 'last_purchase_date'],
+        presence_column='purchase_days',
+    ) }}
 
 ),
 

@@ -8,15 +8,6 @@ orders as (
 
 ),
 
-cutoffs as (
-
-    select
-        cutoff_date,
-        cutoff_role
-    from {{ ref('int_feature_cutoffs') }}
-
-),
-
 cutoff_dates as (
 
     {{ feature_cutoff_dates() }}
@@ -60,15 +51,15 @@ per_customer_by_cutoff as (
 -- One row per cutoff and customer with an order row before it.
 per_customer as (
 
-    select
-        cutoffs.cutoff_date,
-        per_customer_by_cutoff.customer_id,
-        {%- for column in ['frequency', 'cancelled_orders', 'return_count', 'monetary', 'purchase_spend', 'first_order_date', 'last_order_date'] %}
-            {{ value_at_feature_cutoff(column, 'per_customer_by_cutoff') }} as {{ column }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
-    from per_customer_by_cutoff
-    cross join cutoffs
-    where {{ value_at_feature_cutoff('order_rows', 'per_customer_by_cutoff') }} > 0
+    {{ rows_at_feature_cutoffs(
+        'per_customer_by_cutoff',
+        keys=['customer_id'],
+        columns=[
+            'frequency', 'cancelled_orders', 'return_count', 'monetary', 'purchase_spend',
+            'first_order_date', 'last_order_date',
+        ],
+        presence_column='order_rows',
+    ) }}
 
 ),
 

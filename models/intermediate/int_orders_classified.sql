@@ -7,9 +7,9 @@
     - a returned or refunded order with a non-negative amount was given back in full: it adds
       nothing to spend and counts as a return;
     - a cancelled order adds nothing to spend or frequency.
-    cutoff_date is as_of_date (the current feature cutoff) on every row. The orders before an
-    earlier cutoff are a subset: the per-cutoff feature models read each order once and aggregate
-    every cutoff in that pass (docs/how-it-works.md, "Features at past cutoffs").
+    The orders before an earlier feature cutoff are a subset: the per-cutoff feature models read
+    each order once and aggregate every cutoff in that pass (docs/how-it-works.md, "Features at
+    past cutoffs").
     Grain: one row per order placed before as_of_date. -#}
 with
 
@@ -28,7 +28,6 @@ run_date as (
 classified as (
 
     select
-        run_date.as_of_date as cutoff_date,
         orders.order_id,
         orders.customer_id,
         orders.status,

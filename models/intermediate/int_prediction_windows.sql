@@ -14,18 +14,10 @@ cutoffs as (
 
 ),
 
-run_date as (
-
-    select as_of_date from {{ ref('int_as_of_date') }}
-
-),
-
 purchases as (
 
     select orders.ordered_date
     from {{ ref('int_orders_classified') }} as orders
-    inner join run_date
-        on orders.cutoff_date = run_date.as_of_date
     where orders.is_purchase
 
 ),

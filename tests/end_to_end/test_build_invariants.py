@@ -815,8 +815,6 @@ def test_with_the_unit_price_after_discount_those_lines_are_kept(clustering_buil
             from staging.stg_shop__order_items as items
             inner join intermediate.int_orders_classified as orders
                 on items.order_id = orders.order_id
-            inner join intermediate.int_as_of_date as run_date
-                on orders.cutoff_date = run_date.as_of_date
             where orders.is_purchase
             group by orders.customer_id
         )

@@ -32,8 +32,6 @@ purchases as (
         orders.customer_id,
         orders.ordered_date as purchase_date
     from {{ ref('int_orders_classified') }} as orders
-    inner join run_date
-        on orders.cutoff_date = run_date.as_of_date
     where orders.is_purchase
 
 ),

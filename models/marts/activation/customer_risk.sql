@@ -41,8 +41,6 @@ current_orders as (
 
     select classified_orders.*
     from classified_orders
-    inner join run_date
-        on classified_orders.cutoff_date = run_date.as_of_date
 
 ),
 
