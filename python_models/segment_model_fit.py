@@ -6,6 +6,7 @@ from threadpoolctl import threadpool_limits
 from customer_segmentation.dbt_io import (
     iter_pandas_batches,
     read_relation_if_exists,
+    relation_beside,
     select_columns,
     to_pandas,
 )
@@ -35,10 +36,9 @@ def model(dbt, session):
     start_over = dbt.config.get("start_over")
     input_source = dbt.config.get("input_source")
     prediction = PredictionSettings.from_json(dbt.config.get("prediction_settings"))
-    registry_relation = dbt.config.get("registry_relation")
     # The registry is downstream of this model: read by name, as earlier runs left it.
     stored = read_stored_models(
-        read_relation_if_exists(session, registry_relation),
+        read_relation_if_exists(session, relation_beside(dbt.this, "segment_model_history")),
         read_relation_if_exists(session, str(dbt.this)),
     )
     training_sample = to_pandas(dbt.ref("int_customer_features_training_sample"))

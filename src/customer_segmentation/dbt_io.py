@@ -139,6 +139,18 @@ def select_columns(relation: Any, columns: list[str]) -> Any:
     return relation.select(*columns)
 
 
+def relation_beside(this: Any, identifier: str) -> str:
+    """The rendered name of the relation called `identifier` in the same database and schema as
+    dbt.this, quoted the way the adapter quoted dbt.this (a database file named "2026.duckdb" needs
+    its quotes)."""
+    rendered = str(this)
+    quote = rendered[-1] if rendered[-1] in '"`' else ""
+    own_name = f"{quote}{this.identifier}{quote}"
+    if not rendered.endswith(own_name):
+        raise ValueError(f"{rendered} does not end with the model's own name {own_name}")
+    return rendered[: -len(own_name)] + f"{quote}{identifier}{quote}"
+
+
 def read_relation_if_exists(session: Any, relation_name: str) -> pd.DataFrame | None:
     """The rows of a relation as pandas, or None when it does not exist yet.
 

@@ -6,7 +6,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from customer_segmentation.dbt_io import iter_pandas_batches, read_relation_if_exists, to_pandas
+from customer_segmentation.dbt_io import (
+    iter_pandas_batches,
+    read_relation_if_exists,
+    relation_beside,
+    to_pandas,
+)
 
 
 class _Session:
@@ -206,3 +211,41 @@ def test_pyspark_batches_cover_every_row_once_in_order(spark, batch_size):
     )
     whole = relation.orderBy("customer_id").toPandas()
     pd.testing.assert_frame_equal(combined, whole, check_dtype=False)
+
+
+class _This:
+    """What dbt hands a Python model as dbt.this: the parts and the adapter's rendering."""
+
+    def __init__(self, rendered: str, identifier: str) -> None:
+        self.rendered = rendered
+        self.identifier = identifier
+
+    def __repr__(self) -> str:
+        return self.rendered
+
+
+def test_a_relation_beside_this_keeps_the_quoting_a_database_named_with_a_digit_needs(tmp_path):
+    connection = duckdb.connect(str(tmp_path / "2026.duckdb"))
+    connection.execute("create schema ml")
+    connection.execute("create table ml.segment_model_history as select 1 as model_version")
+    this = _This('"2026"."ml"."segment_model_fit"', "segment_model_fit")
+    beside = relation_beside(this, "segment_model_history")
+    assert beside == '"2026"."ml"."segment_model_history"'
+    assert read_relation_if_exists(connection, beside)["model_version"].tolist() == [1]
+
+
+@pytest.mark.parametrize(
+    ("rendered", "expected"),
+    [
+        ("`shop`.`ml`.`segment_model_fit`", "`shop`.`ml`.`segment_model_history`"),
+        ("ml.segment_model_fit", "ml.segment_model_history"),
+    ],
+)
+def test_a_relation_beside_this_quotes_like_the_adapter(rendered, expected):
+    this = _This(rendered, "segment_model_fit")
+    assert relation_beside(this, "segment_model_history") == expected
+
+
+def test_a_rendering_that_does_not_end_with_the_model_name_is_an_error():
+    with pytest.raises(ValueError, match="does not end with"):
+        relation_beside(_This('"shop"."ml"."other"', "segment_model_fit"), "segment_model_history")
