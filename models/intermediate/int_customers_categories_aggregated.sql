@@ -12,12 +12,6 @@
 ) }}
 with
 
-run_date as (
-
-    select as_of_date from {{ ref('int_as_of_date') }}
-
-),
-
 purchases as (
 
     select
@@ -25,8 +19,6 @@ purchases as (
         orders.customer_id,
         orders.ordered_date
     from {{ ref('int_orders_classified') }} as orders
-    inner join run_date
-        on orders.ordered_date < run_date.as_of_date
     where orders.is_purchase
 
 ),

@@ -37,13 +37,6 @@ order_items as (
 
 ),
 
-current_orders as (
-
-    select classified_orders.*
-    from classified_orders
-
-),
-
 -- What the customer's orders were.
 order_counts as (
 
@@ -56,7 +49,7 @@ order_counts as (
             sum(case when is_refund then -amount else 0 end)
             as {{ type_money() }}
         ) as refunded_amount
-    from current_orders
+    from classified_orders
     group by customer_id
 
 ),
@@ -66,7 +59,7 @@ order_counts as (
 refunding_customers as (
 
     select distinct customer_id
-    from current_orders
+    from classified_orders
     where is_refund
 
 ),
@@ -76,18 +69,18 @@ refunding_customers as (
 sequenced_orders as (
 
     select
-        current_orders.customer_id,
-        current_orders.ordered_at,
-        current_orders.is_refund,
-        max(case when current_orders.is_purchase then current_orders.ordered_at end) over (
-            partition by current_orders.customer_id
-            order by current_orders.ordered_at, current_orders.order_id
+        classified_orders.customer_id,
+        classified_orders.ordered_at,
+        classified_orders.is_refund,
+        max(case when classified_orders.is_purchase then classified_orders.ordered_at end) over (
+            partition by classified_orders.customer_id
+            order by classified_orders.ordered_at, classified_orders.order_id
             rows between unbounded preceding and current row
         ) as latest_purchase_at
-    from current_orders
+    from classified_orders
     inner join refunding_customers
-        on current_orders.customer_id = refunding_customers.customer_id
-    where current_orders.is_purchase or current_orders.is_refund
+        on classified_orders.customer_id = refunding_customers.customer_id
+    where classified_orders.is_purchase or classified_orders.is_refund
 
 ),
 
@@ -115,15 +108,15 @@ rapid_cycles as (
 order_discounts as (
 
     select
-        current_orders.customer_id,
+        classified_orders.customer_id,
         order_items.order_id,
         sum(order_items.discount_amount) as discount_amount,
         sum(order_items.gross_amount) as gross_amount
     from order_items
-    inner join current_orders
-        on order_items.order_id = current_orders.order_id
-    where current_orders.is_purchase or current_orders.is_full_return
-    group by current_orders.customer_id, order_items.order_id
+    inner join classified_orders
+        on order_items.order_id = classified_orders.order_id
+    where classified_orders.is_purchase or classified_orders.is_full_return
+    group by classified_orders.customer_id, order_items.order_id
 
 ),
 
