@@ -111,7 +111,7 @@ def _inject_window_shopper_surge(directory):
 def replay(tmp_path_factory):
     work = tmp_path_factory.mktemp("replay")
     data = work / "shop"
-    generate_shop(data, n_customers=1500, seed=3)
+    generate_shop(data, n_customers=1000, seed=3)
     _inject_window_shopper_surge(data)
     database = work / "warehouse.duckdb"
     environment = {
