@@ -51,6 +51,7 @@ FILE_SECONDS = {
         "unit/test_purchase_model": 75,
         "unit/test_prediction": 70,
         "unit/test_report_browser": 60,
+        "end_to_end/test_memory_hooks": 60,
         "unit/test_online_retail_convert": 50,
         "end_to_end/test_python_models_config": 50,
         "unit/test_report": 45,
