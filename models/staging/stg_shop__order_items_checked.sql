@@ -18,13 +18,8 @@
 {%- set discount_exceeds_line_amount = 'false' if validated_boolean_var('unit_price_after_discount')
     else 'typed.discount_amount > typed.quantity * typed.unit_price' -%}
 {%- set input_columns = ['order_id', 'product_id', 'quantity', 'unit_price', 'discount_amount'] -%}
-{%- set raw_columns = [] -%}
-{%- set read_columns = [] -%}
-{%- for column_name in input_columns -%}
-    {%- do raw_columns.append('raw_' ~ column_name) -%}
-    {%- do read_columns.append('raw_' ~ column_name ~ '__value') -%}
-    {%- do read_columns.append('raw_' ~ column_name ~ '__text') -%}
-{%- endfor -%}
+{%- set raw_columns = shop_raw_column_names(input_columns).raw -%}
+{%- set read_columns = shop_raw_column_names(input_columns).readings -%}
 
 -- sqlfluff cannot place the indentation of the CTEs a Jinja loop writes (LT02) until the loops
 -- end: the layout below follows the house style by hand.

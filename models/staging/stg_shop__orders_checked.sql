@@ -13,13 +13,8 @@
 {#- null earliest_order_date: no lower bound. -#}
 {%- set earliest_order_date = date_var_literal('earliest_order_date') or "cast('0001-01-01' as date)" -%}
 {%- set input_columns = ['order_id', 'customer_id', 'ordered_at', 'amount', 'status'] -%}
-{%- set raw_columns = [] -%}
-{%- set read_columns = [] -%}
-{%- for column_name in input_columns -%}
-    {%- do raw_columns.append('raw_' ~ column_name) -%}
-    {%- do read_columns.append('raw_' ~ column_name ~ '__value') -%}
-    {%- do read_columns.append('raw_' ~ column_name ~ '__text') -%}
-{%- endfor -%}
+{%- set raw_columns = shop_raw_column_names(input_columns).raw -%}
+{%- set read_columns = shop_raw_column_names(input_columns).readings -%}
 {%- set readings = (['dates', 'versions'] if is_incremental() else []) + ['order_ids', 'fingerprints', 'single', 'repeated'] -%}
 {#- The version of the rules' settings (a date staged under other settings is staged again): the
     vars, and the status map seed as the run reads it. rules revision 2: ids shaped like e-mail
