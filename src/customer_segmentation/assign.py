@@ -493,18 +493,10 @@ class Assigner:
             if frame is None or not self._found_by_build.get(table, False):
                 # Not given, or an input the build did not have: no rows, as the build read it.
                 frame = pd.DataFrame(columns=list(INPUT_COLUMNS[table]))
-            # As the ingest step reads a CSV input: every column as text, with no typed reading
-            # (<column>__value) and the text (<column>__text) beside it (docs/input.md).
-            casts = ", ".join(
-                f"cast({_quote(column)} as varchar) as {_quote(column)}, "
-                f"cast(null as varchar) as {_quote(column + '__value')}, "
-                f"cast({_quote(column)} as varchar) as {_quote(column + '__text')}"
-                for column in frame.columns
-            )
             connection.register("assign_rows", frame)
             connection.execute(
                 f"create or replace table {_INPUT_CATALOG}.main.{_quote(table)} as "
-                f"select {casts} from assign_rows"
+                f"select {text_input_readings(frame.columns)} from assign_rows"
             )
             connection.unregister("assign_rows")
             if table not in read_by_build:
@@ -868,6 +860,21 @@ def _models_by_name(manifest: dict) -> dict[str, dict]:
 
 def _relation(catalog: str, node: dict) -> str:
     return f"{_quote(catalog)}.{_quote(node['schema'])}.{_quote(node['alias'])}"
+
+
+def text_input_readings(columns: Iterable[str]) -> str:
+    """The select list the ingest step writes for a CSV input, for rows of text columns.
+
+    Every column as text, its typed reading `<column>__value` null (a CSV input has no types)
+    and its text `<column>__text` beside it (docs/input.md "Typed reads"; macro
+    ingest_shop_inputs), so that staging's SQL reads these rows as it reads a CSV input.
+    """
+    return ", ".join(
+        f"cast({_quote(column)} as varchar) as {_quote(column)}, "
+        f"cast(null as varchar) as {_quote(column + '__value')}, "
+        f"cast({_quote(column)} as varchar) as {_quote(column + '__text')}"
+        for column in columns
+    )
 
 
 def _quote(identifier: str) -> str:

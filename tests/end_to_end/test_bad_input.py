@@ -42,6 +42,7 @@ from helpers import REPO_ROOT, DbtRun, has_email_address
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from customer_segmentation.assign import text_input_readings
 from demo.shop import generate_shop
 
 pytestmark = pytest.mark.dbt
@@ -1215,13 +1216,8 @@ class MemoryWarehouse:
         frame = frame.astype(object)
         self.connection.register("generated_rows", frame)
         self.connection.execute(
-            f"create or replace table {input_relation(table)} as select "
-            + ", ".join(
-                f'cast("{c}" as varchar) as "{c}", cast(null as varchar) as "{c}__value", '
-                f'cast("{c}" as varchar) as "{c}__text"'
-                for c in columns
-            )
-            + " from generated_rows"
+            f"create or replace table {input_relation(table)} as "
+            f"select {text_input_readings(columns)} from generated_rows"
         )
         self.connection.unregister("generated_rows")
 
