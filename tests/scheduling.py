@@ -30,7 +30,7 @@ SESSION_BUILD_SECONDS = {"demo_build": 180, "online_retail_build": 175}
 FILE_SECONDS = {
     f"tests/{path}.py": seconds
     for path, seconds in {
-        "end_to_end/test_pipeline_models": 985,
+        "end_to_end/test_pipeline_models": 905,
         "end_to_end/test_pipeline_inputs": 715,
         "end_to_end/test_pipeline_monitoring": 690,
         "end_to_end/test_build_invariants": 645,
@@ -51,11 +51,11 @@ FILE_SECONDS = {
         "unit/test_purchase_model": 75,
         "unit/test_prediction": 70,
         "unit/test_report_browser": 60,
-        "end_to_end/test_memory_hooks": 60,
         "unit/test_online_retail_convert": 50,
         "end_to_end/test_python_models_config": 50,
         "unit/test_report": 45,
         "unit/test_model_choice": 25,
+        "end_to_end/test_memory_hooks": 20,
         "unit/test_churn_ceiling": 20,
         "unit/test_segmentation": 15,
         "unit/test_prediction_store": 10,

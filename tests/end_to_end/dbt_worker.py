@@ -126,13 +126,16 @@ class DbtWorker:
             self.close()
             raise RuntimeError(f"dbt parse failed:\n{parsed.output[-3000:]}")
 
-    def run(self, args: list[str], variables: dict, database: Path) -> DbtResult:
+    def run(
+        self, args: list[str], variables: dict, database: Path, env: dict | None = None
+    ) -> DbtResult:
         """Run one dbt command with these vars against this DuckDB file, which must be named
-        WAREHOUSE_FILE: the parsed manifest names the database after the file."""
+        WAREHOUSE_FILE: the parsed manifest names the database after the file. `env` adds
+        environment variables for this command only (the profile is read again each command)."""
         assert database.name == WAREHOUSE_FILE, database
         request = {
             "args": [*args, "--vars", json.dumps(variables), *self.common],
-            "env": {"DBT_DUCKDB_PATH": str(database)},
+            "env": {**(env or {}), "DBT_DUCKDB_PATH": str(database)},
         }
         assert self.process.stdin is not None
         self.process.stdin.write(json.dumps(request) + "\n")

@@ -3,12 +3,16 @@
 categories and customer_risk lower DuckDB's memory_limit while they run and restore the
 profile's afterwards (docs/decisions.md, "Per-model memory limits"); a profile limit already
 lower, or one the macros cannot read, is left alone.
+
+The four `dbt compile --inline` commands run in one dbt process that parses the project once
+(tests/end_to_end/dbt_worker.py); the profile, and so the limit under test, is read again for
+each command.
 """
 
 from __future__ import annotations
 
 import pytest
-from helpers import run_dbt
+from dbt_worker import WAREHOUSE_FILE, DbtResult, DbtWorker
 
 pytestmark = pytest.mark.dbt
 
@@ -21,9 +25,20 @@ HOOKS = (
 )
 
 
-def _compiled(tmp_path, monkeypatch, profile_limit, sql):
-    monkeypatch.setenv("DUCKDB_MEMORY_LIMIT", profile_limit)
-    return run_dbt(tmp_path, {}, command="compile", extra_arguments=("--inline", sql), check=False)
+@pytest.fixture(scope="module")
+def worker(tmp_path_factory):
+    dbt = DbtWorker(tmp_path_factory.mktemp("memory_hooks"), {})
+    yield dbt
+    dbt.close()
+
+
+def _compiled(worker, tmp_path, profile_limit, sql) -> DbtResult:
+    return worker.run(
+        ["compile", "--inline", sql],
+        {},
+        tmp_path / WAREHOUSE_FILE,
+        env={"DUCKDB_MEMORY_LIMIT": profile_limit},
+    )
 
 
 @pytest.mark.parametrize(
@@ -37,10 +52,10 @@ def _compiled(tmp_path, monkeypatch, profile_limit, sql):
     ],
 )
 def test_a_model_lowers_the_limit_only_below_the_profiles(
-    tmp_path, monkeypatch, profile_limit, lowered, restored
+    worker, tmp_path, profile_limit, lowered, restored
 ):
-    run = _compiled(tmp_path, monkeypatch, profile_limit, HOOKS)
-    assert run.returncode == 0, run.output
+    run = _compiled(worker, tmp_path, profile_limit, HOOKS)
+    assert run.success, run.output
     compiled = run.output.split("Compiled inline node is:")[-1]
     assert f"'{lowered}' as lowered" in compiled
     assert f"'{restored}' as restored" in compiled
@@ -49,7 +64,7 @@ def test_a_model_lowers_the_limit_only_below_the_profiles(
     assert "'None' as percentage" in compiled
 
 
-def test_a_limit_that_is_not_a_size_is_a_compile_error(tmp_path, monkeypatch):
-    run = _compiled(tmp_path, monkeypatch, "8GB", "select '{{ lowered_memory_limit('lots') }}'")
-    assert run.returncode != 0
+def test_a_limit_that_is_not_a_size_is_a_compile_error(worker, tmp_path):
+    run = _compiled(worker, tmp_path, "8GB", "select '{{ lowered_memory_limit('lots') }}'")
+    assert not run.success
     assert "lowered_memory_limit takes a DuckDB size such as '1500MB', got \"lots\"" in run.output
