@@ -1,11 +1,12 @@
 """End to end on other input shapes: CSV files with only the required table, tables already in
 the warehouse, and invalid input or vars that must stop the build with a clear message.
 
-The commands run in a dbt process that parses the project once (tests/end_to_end/dbt_worker.py):
+The commands run in dbt processes that parse the project once each (tests/end_to_end/dbt_worker.py):
 one for the input files, one parsed with var raw_schema (the sources' schema is read when dbt
-parses). The two builds build what their assertions read, with its parents and their data
-tests (`+model`); every node and data test runs on shops with absent tables in
-test_build_invariants.py and on the demo shop in the demo build."""
+parses). The two builds build what their assertions read, with its parents and staging's
+rejected rows, and the data tests whose models are all built (docs/testing.md, "What the heavy
+tests build"); every node and data test runs on the demo shop (the demo build) and, with some
+optional tables absent or empty, on the generated shops of test_build_invariants.py."""
 
 from __future__ import annotations
 
