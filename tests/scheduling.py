@@ -32,7 +32,7 @@ FILE_SECONDS = {
     for path, seconds in {
         "end_to_end/test_pipeline_models": 985,
         "end_to_end/test_pipeline_monitoring": 690,
-        "end_to_end/test_build_invariants": 595,
+        "end_to_end/test_build_invariants": 560,
         "end_to_end/test_bad_input": 525,
         "end_to_end/test_incremental_staging": 440,
         "end_to_end/test_pipeline_demo": 435,
