@@ -31,13 +31,13 @@ FILE_SECONDS = {
     f"tests/{path}.py": seconds
     for path, seconds in {
         "end_to_end/test_pipeline_models": 905,
-        "end_to_end/test_pipeline_inputs": 715,
         "end_to_end/test_pipeline_monitoring": 690,
-        "end_to_end/test_build_invariants": 645,
+        "end_to_end/test_build_invariants": 560,
         "end_to_end/test_bad_input": 525,
         "end_to_end/test_incremental_staging": 440,
         "end_to_end/test_pipeline_demo": 435,
         "end_to_end/test_pipeline_activation": 350,
+        "end_to_end/test_pipeline_inputs": 315,
         "end_to_end/test_pipeline_model_choice": 220,
         "end_to_end/test_settings": 195,
         "end_to_end/test_compile_without_data": 155,

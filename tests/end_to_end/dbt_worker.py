@@ -133,8 +133,11 @@ class DbtWorker:
         WAREHOUSE_FILE: the parsed manifest names the database after the file. `env` adds
         environment variables for this command only (the profile is read again each command)."""
         assert database.name == WAREHOUSE_FILE, database
+        # No manifest.json and run_results.json after each command (about 1 s of a 4 MB manifest
+        # each time): the replies carry what the tests read. The parse writes them.
+        no_json = [] if args[0] == "parse" else ["--no-write-json"]
         request = {
-            "args": [*args, "--vars", json.dumps(variables), *self.common],
+            "args": [*args, "--vars", json.dumps(variables), *self.common, *no_json],
             "env": {**(env or {}), "DBT_DUCKDB_PATH": str(database)},
         }
         assert self.process.stdin is not None
