@@ -27,7 +27,11 @@
       the bound; -0.0 prints as '-0.0' while it hashes as 0.0;
     - timestamps (microseconds) and dates from 0001-01-01 to 9999-12-30: their text parses back to
       the same value. Timestamps with a time zone, nanoseconds, and floats are read as text.
-    Ids are typed only when whole: float ids keep shop_column's rule (1001.0 is the id 1001). -#}
+    - ids: whole numbers; float ids (pandas writes a whole-number id column with a gap as
+      doubles) only when whole and below 10^15, as the whole number shop_column's text rule
+      writes (1001.0 is the id 1001). An id column written as bigint in one run and as double
+      in the next then gives the same readings and raw fingerprints: no date is re-staged for
+      it. -#}
 {% macro duckdb__shop_column_value(quoted, found_type, expects) %}
     {%- set type_name = found_type | lower | trim -%}
     {%- set is_integer = modules.re.fullmatch('(tinyint|smallint|integer|int|bigint|int1|int2|int4|int8|utinyint|usmallint|uinteger)', type_name) -%}
@@ -35,6 +39,9 @@
     {%- set bound = '10000000000000' -%}
     {%- if expects == 'id' and is_integer -%}
         {{ return(quoted) }}
+    {%- elif expects == 'id' and modules.re.match('(float|double|real)', type_name) -%}
+        {{ return('case when ' ~ quoted ~ ' = floor(' ~ quoted ~ ') and abs(' ~ quoted ~ ') < 1e15 then cast('
+                  ~ quoted ~ ' as ' ~ dbt.type_bigint() ~ ') end') }}
     {%- elif expects == 'number' and (is_integer or small_decimal) -%}
         {{ return('case when abs(' ~ quoted ~ ') < ' ~ bound ~ ' then ' ~ quoted ~ ' end') }}
     {%- elif expects == 'number' and type_name == 'double' -%}
