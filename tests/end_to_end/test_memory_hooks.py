@@ -1,11 +1,13 @@
 """The per-model memory-limit hooks (macros/memory): what they run for the profile's limit.
 
-categories and customer_risk lower DuckDB's memory_limit while they run and restore the
-profile's afterwards (docs/decisions.md, "Per-model memory limits"); a profile limit already
+The categories, the baskets, customer_risk and the segmentation model's fit lower DuckDB's
+memory_limit while they run and restore the profile's afterwards (docs/decisions.md, "Per-model memory limits"); a profile limit already
 lower, or one the macros cannot read, is left alone.
 """
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from helpers import run_dbt
@@ -53,3 +55,45 @@ def test_a_limit_that_is_not_a_size_is_a_compile_error(tmp_path, monkeypatch):
     run = _compiled(tmp_path, monkeypatch, "8GB", "select '{{ lowered_memory_limit('lots') }}'")
     assert run.returncode != 0
     assert "lowered_memory_limit takes a DuckDB size such as '1500MB', got \"lots\"" in run.output
+
+
+# The models that run under a lower limit, and the limit each asks for; the segmentation model's
+# fit is a Python model, whose hooks are set in its properties file.
+LOWERED_MODELS = {
+    "int_customers_categories_aggregated": "2GB",
+    "int_customers_baskets_aggregated": "2GB",
+    "customer_risk": "1500MB",
+    "segment_model_fit": "1GB",
+}
+
+
+def test_the_heavy_models_lower_the_limit_and_restore_it(tmp_path):
+    run = run_dbt(
+        tmp_path,
+        {},
+        command="ls",
+        extra_arguments=(
+            "--resource-type",
+            "model",
+            "--output",
+            "json",
+            "--output-keys",
+            "name",
+            "config",
+        ),
+    )
+    hooks = {}
+    for line in run.output.splitlines():
+        if not line.startswith("{"):
+            continue
+        node = json.loads(line)
+        pre = [hook["sql"] for hook in node["config"]["pre-hook"] if "memory_limit" in hook["sql"]]
+        post = [
+            hook["sql"] for hook in node["config"]["post-hook"] if "memory_limit" in hook["sql"]
+        ]
+        if pre or post:
+            hooks[node["name"]] = (pre, post)
+    assert hooks == {
+        name: ([f"{{{{ lowered_memory_limit('{limit}') }}}}"], ["{{ restored_memory_limit() }}"])
+        for name, limit in LOWERED_MODELS.items()
+    }
