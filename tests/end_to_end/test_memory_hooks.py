@@ -1,8 +1,10 @@
-"""The per-model memory-limit hooks (macros/memory): what they run for the profile's limit.
+"""The memory-limit hooks (macros/memory): what they run for the profile's limit.
 
-The categories, the baskets, customer_risk and the segmentation model's fit lower DuckDB's
-memory_limit while they run and restore the profile's afterwards (docs/decisions.md, "Per-model memory limits"); a profile limit already
-lower, or one the macros cannot read, is left alone.
+Every model drops DuckDB's table cache before and after it runs (evicted_table_cache). The
+order-line staging, the categories, the baskets, customer_risk and the segmentation model's fit
+also lower DuckDB's memory_limit while they run and restore the profile's afterwards
+(docs/decisions.md, "Per-model memory limits"); a profile limit already lower, or one the
+macros cannot read, is left alone.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ pytestmark = pytest.mark.dbt
 HOOKS = (
     "select '{{ lowered_memory_limit('2GB') }}' as lowered,"
     " '{{ restored_memory_limit() }}' as restored,"
+    " '{{ evicted_table_cache() }}' as evicted,"
     " '{{ memory_size_bytes('2GiB') }}' as two_gibibytes,"
     " '{{ memory_size_bytes('1500 MB') }}' as fifteen_hundred_megabytes,"
     " '{{ memory_size_bytes('50%') }}' as percentage"
@@ -46,6 +49,8 @@ def test_a_model_lowers_the_limit_only_below_the_profiles(
     compiled = run.output.split("Compiled inline node is:")[-1]
     assert f"'{lowered}' as lowered" in compiled
     assert f"'{restored}' as restored" in compiled
+    # The cache is evicted under a small limit, then the profile's limit holds again.
+    assert f"'set memory_limit = '256MB'; {restored}' as evicted" in compiled
     assert "'2147483648.0' as two_gibibytes" in compiled
     assert "'1500000000.0' as fifteen_hundred_megabytes" in compiled
     assert "'None' as percentage" in compiled
@@ -64,7 +69,11 @@ LOWERED_MODELS = {
     "int_customers_baskets_aggregated": "2GB",
     "customer_risk": "1500MB",
     "segment_model_fit": "1GB",
+    "stg_shop__order_items_checked": "1500MB",
 }
+
+
+EVICTED = "{{ evicted_table_cache() }}"
 
 
 def test_the_heavy_models_lower_the_limit_and_restore_it(tmp_path):
@@ -93,6 +102,13 @@ def test_the_heavy_models_lower_the_limit_and_restore_it(tmp_path):
         ]
         if pre or post:
             hooks[node["name"]] = (pre, post)
+        # Every model first drops DuckDB's table cache, and drops it again when it is written.
+        # Outside the model's transaction: a Python model writes its table from a cursor of its
+        # own, which a transaction begun before the model runs would not see.
+        for kind in ("pre-hook", "post-hook"):
+            assert node["config"][kind][0] == {"sql": EVICTED, "transaction": False, "index": None}
+            if node["name"] == "segment_model_fit":
+                assert all(hook["transaction"] is False for hook in node["config"][kind])
     assert hooks == {
         name: ([f"{{{{ lowered_memory_limit('{limit}') }}}}"], ["{{ restored_memory_limit() }}"])
         for name, limit in LOWERED_MODELS.items()
