@@ -1,6 +1,13 @@
 {#- What each customer buys: category mix and discounts, from the lines of their purchases
     (completed orders before each feature cutoff). One row per cutoff and customer with at least
-    one staged line. -#}
+    one staged line.
+    Memory: at 10M orders the join of 25M order lines to the purchases and the grouping by
+    customer and category hold about 1.9 GB; under a lower DuckDB memory limit they spill past
+    2GB, and the table blocks earlier models left cached are evicted first (docs/decisions.md, "Per-model memory limits"). -#}
+{{ config(
+    pre_hook="{{ lowered_memory_limit('2GB') }}",
+    post_hook="{{ restored_memory_limit() }}",
+) }}
 with
 
 purchases as (

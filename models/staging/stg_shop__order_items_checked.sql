@@ -10,7 +10,14 @@
     fingerprints only), so that no step holds every line in memory.
     The discount may not exceed what the line is worth before it (quantity x unit price), unless
     var unit_price_after_discount says the unit price is what was paid: every downstream share of
-    spend (discount share, category shares) assumes that no line is worth less than nothing. -#}
+    spend (discount share, category shares) assumes that no line is worth less than nothing.
+    Memory: at 10M orders (25M lines) the three readings and the grouping of the fingerprints
+    hold about 1.7 GB; under a lower DuckDB memory limit they spill past 1500MB
+    (docs/decisions.md, "Per-model memory limits"). -#}
+{{ config(
+    pre_hook="{{ lowered_memory_limit('1500MB') }}",
+    post_hook="{{ restored_memory_limit() }}",
+) }}
 {%- set order_items_input = shop_input_relation('order_items') -%}
 {%- set max_order_amount = validated_number_var('max_order_amount', minimum=1) -%}
 {#- With the unit price after the discount, the line was worth quantity x unit price + discount:

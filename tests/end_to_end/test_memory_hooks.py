@@ -1,8 +1,10 @@
-"""The per-model memory-limit hooks (macros/memory): what they run for the profile's limit.
+"""The memory-limit hooks (macros/memory): what they run for the profile's limit.
 
-categories and customer_risk lower DuckDB's memory_limit while they run and restore the
-profile's afterwards (docs/decisions.md, "Per-model memory limits"); a profile limit already
-lower, or one the macros cannot read, is left alone.
+Every model drops DuckDB's table cache before and after it runs (evicted_table_cache). The
+order-line staging, the categories, the baskets, customer_risk and the segmentation model's fit
+also lower DuckDB's memory_limit while they run and restore the profile's afterwards
+(docs/decisions.md, "Per-model memory limits"); a profile limit already lower, or one the
+macros cannot read, is left alone.
 
 The four `dbt compile --inline` commands run in one dbt process that parses the project once
 (tests/end_to_end/dbt_worker.py); the profile, and so the limit under test, is read again for
@@ -11,14 +13,18 @@ each command.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from dbt_worker import WAREHOUSE_FILE, DbtResult, DbtWorker
+from helpers import run_dbt
 
 pytestmark = pytest.mark.dbt
 
 HOOKS = (
     "select '{{ lowered_memory_limit('2GB') }}' as lowered,"
     " '{{ restored_memory_limit() }}' as restored,"
+    " '{{ evicted_table_cache() }}' as evicted,"
     " '{{ memory_size_bytes('2GiB') }}' as two_gibibytes,"
     " '{{ memory_size_bytes('1500 MB') }}' as fifteen_hundred_megabytes,"
     " '{{ memory_size_bytes('50%') }}' as percentage"
@@ -59,6 +65,8 @@ def test_a_model_lowers_the_limit_only_below_the_profiles(
     compiled = run.output.split("Compiled inline node is:")[-1]
     assert f"'{lowered}' as lowered" in compiled
     assert f"'{restored}' as restored" in compiled
+    # The cache is evicted under a small limit, then the profile's limit holds again.
+    assert f"'set memory_limit = '256MB'; {restored}' as evicted" in compiled
     assert "'2147483648.0' as two_gibibytes" in compiled
     assert "'1500000000.0' as fifteen_hundred_megabytes" in compiled
     assert "'None' as percentage" in compiled
@@ -68,3 +76,74 @@ def test_a_limit_that_is_not_a_size_is_a_compile_error(worker, tmp_path):
     run = _compiled(worker, tmp_path, "8GB", "select '{{ lowered_memory_limit('lots') }}'")
     assert not run.success
     assert "lowered_memory_limit takes a DuckDB size such as '1500MB', got \"lots\"" in run.output
+
+
+# The models that run under a lower limit, and the limit each asks for; the segmentation model's
+# fit is a Python model, whose hooks are set in its properties file.
+LOWERED_MODELS = {
+    "int_customers_categories_aggregated": "2GB",
+    "int_customers_baskets_aggregated": "2GB",
+    "customer_risk": "1500MB",
+    "segment_model_fit": "1GB",
+    "stg_shop__order_items_checked": "1500MB",
+}
+
+
+EVICTED = "{{ evicted_table_cache() }}"
+
+
+def test_the_heavy_models_lower_the_limit_and_restore_it(tmp_path):
+    run = run_dbt(
+        tmp_path,
+        {},
+        command="ls",
+        extra_arguments=(
+            "--resource-type",
+            "model",
+            "--output",
+            "json",
+            "--output-keys",
+            "name",
+            "config",
+        ),
+    )
+    hooks = {}
+    for line in run.output.splitlines():
+        if not line.startswith("{"):
+            continue
+        node = json.loads(line)
+        pre = [hook["sql"] for hook in node["config"]["pre-hook"] if "memory_limit" in hook["sql"]]
+        post = [
+            hook["sql"] for hook in node["config"]["post-hook"] if "memory_limit" in hook["sql"]
+        ]
+        if pre or post:
+            hooks[node["name"]] = (pre, post)
+        # Every model first drops DuckDB's table cache, and drops it again when it is written.
+        # Outside the model's transaction: a Python model writes its table from a cursor of its
+        # own, which a transaction begun before the model runs would not see.
+        for kind in ("pre-hook", "post-hook"):
+            assert node["config"][kind][0] == {"sql": EVICTED, "transaction": False, "index": None}
+            if node["name"] == "segment_model_fit":
+                assert all(hook["transaction"] is False for hook in node["config"][kind])
+    assert hooks == {
+        name: ([f"{{{{ lowered_memory_limit('{limit}') }}}}"], ["{{ restored_memory_limit() }}"])
+        for name, limit in LOWERED_MODELS.items()
+    }
+
+
+def test_the_cache_is_kept_when_dbt_runs_more_than_one_thread(worker, tmp_path):
+    # A model running beside the hook's would have to fit in 256MB for that moment.
+    run = worker.run(
+        [
+            "compile",
+            "--threads",
+            "2",
+            "--inline",
+            "select '{{ evicted_table_cache() }}' as evicted",
+        ],
+        {},
+        tmp_path / WAREHOUSE_FILE,
+        env={"DUCKDB_MEMORY_LIMIT": "8GB"},
+    )
+    assert run.success, run.output
+    assert "select '' as evicted" in run.output.split("Compiled inline node is:")[-1]
