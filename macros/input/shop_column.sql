@@ -37,7 +37,7 @@
     {%- if column.expects == 'id' and modules.re.match('(float|double|real)', found_type | lower) -%}
         {#- pandas writes integer ids with gaps as floats: 1001.0 is read as the id 1001, so it
             matches the same id written as an integer or as text in another input. -#}
-        {{ return({'value_sql': shop_column_value(quoted, found_type, column.expects), 'sql': "case when " ~ quoted ~ " = floor(" ~ quoted ~ ") and abs(" ~ quoted ~ ") < 1e15"
+        {{ return({'value_sql': shop_column_value(quoted, found_type, column.expects), 'sql': "case when " ~ shop_float_id_is_whole(quoted)
             ~ " then cast(cast(" ~ quoted ~ " as " ~ dbt.type_bigint() ~ ") as " ~ dbt.type_string() ~ ")"
             ~ " else cast(" ~ quoted ~ " as " ~ dbt.type_string() ~ ") end", 'has_no_values': false, 'problem': none}) }}
     {%- endif -%}

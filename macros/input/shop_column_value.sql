@@ -40,8 +40,8 @@
     {%- if expects == 'id' and is_integer -%}
         {{ return(quoted) }}
     {%- elif expects == 'id' and modules.re.match('(float|double|real)', type_name) -%}
-        {{ return('case when ' ~ quoted ~ ' = floor(' ~ quoted ~ ') and abs(' ~ quoted ~ ') < 1e15 then cast('
-                  ~ quoted ~ ' as ' ~ dbt.type_bigint() ~ ') end') }}
+        {{ return('case when ' ~ shop_float_id_is_whole(quoted) ~ ' then cast(' ~ quoted ~ ' as '
+                  ~ dbt.type_bigint() ~ ') end') }}
     {%- elif expects == 'number' and (is_integer or small_decimal) -%}
         {{ return('case when abs(' ~ quoted ~ ') < ' ~ bound ~ ' then ' ~ quoted ~ ' end') }}
     {%- elif expects == 'number' and type_name == 'double' -%}

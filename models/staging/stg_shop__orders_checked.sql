@@ -300,9 +300,7 @@ checked as (
         ordered_at,
         amount,
         status,
-        {%- for raw_column in raw_columns %}
-        case when rejection_reason is not null then {{ shop_value_raw_text(raw_column) }} end as {{ raw_column }},  -- noqa: LT02
-        {%- endfor %}
+        {{- raw_text_of_rejected(raw_columns, 'rejection_reason is not null') }}
         rejection_reason,
         source_date,
         raw_fingerprint,
