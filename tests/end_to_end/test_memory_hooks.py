@@ -6,9 +6,9 @@ also lower DuckDB's memory_limit while they run and restore the profile's afterw
 (docs/decisions.md, "Per-model memory limits"); a profile limit already lower, or one the
 macros cannot read, is left alone.
 
-The four `dbt compile --inline` commands run in one dbt process that parses the project once
-(tests/end_to_end/dbt_worker.py); the profile, and so the limit under test, is read again for
-each command.
+Its dbt commands (`compile --inline`, and `ls` for the hooks each model has) run in one dbt
+process that parses the project once (tests/end_to_end/dbt_worker.py); the profile, and so the
+limit under test, is read again for each command.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import json
 
 import pytest
 from dbt_worker import WAREHOUSE_FILE, DbtResult, DbtWorker
-from helpers import run_dbt
 
 pytestmark = pytest.mark.dbt
 
@@ -92,21 +91,13 @@ LOWERED_MODELS = {
 EVICTED = "{{ evicted_table_cache() }}"
 
 
-def test_the_heavy_models_lower_the_limit_and_restore_it(tmp_path):
-    run = run_dbt(
-        tmp_path,
+def test_the_heavy_models_lower_the_limit_and_restore_it(worker, tmp_path):
+    run = worker.run(
+        ["ls", "--resource-type", "model", "--output", "json", "--output-keys", "name", "config"],
         {},
-        command="ls",
-        extra_arguments=(
-            "--resource-type",
-            "model",
-            "--output",
-            "json",
-            "--output-keys",
-            "name",
-            "config",
-        ),
+        tmp_path / WAREHOUSE_FILE,
     )
+    assert run.success, run.output
     hooks = {}
     for line in run.output.splitlines():
         if not line.startswith("{"):
