@@ -6,7 +6,8 @@
   builds the segments alone (dbt selector segmentation_only, docs/segmentation_only.md).
 - summary: print the segment summary of the warehouse.
 - backfill: build the pipeline for a list of past dates (monthly or weekly), oldest first, so
-  that segment history, migration and monitoring cover them; one progress line per date.
+  that segment history, migration and monitoring cover them; one progress line per date. The
+  dates are built in this process, which parses the dbt project once for all of them.
 - report: write the self-contained HTML segment report (see customer_segmentation.report).
 - demo-data: write a demo shop of any size (see demo/shop.py; a tool beside the package).
 - settings-macro: write macros/settings/settings_declared.sql from the settings classes
@@ -71,6 +72,19 @@ def _log_file(arguments: list[str]) -> Path:
     return Path(os.environ.get("DBT_LOG_PATH", "logs")) / "dbt.log"
 
 
+def _dbt_environment() -> dict[str, str]:
+    """The environment dbt runs in: the project's profiles.yml unless DBT_PROFILES_DIR says."""
+    return {**os.environ, "DBT_PROFILES_DIR": os.environ.get("DBT_PROFILES_DIR", ".")}
+
+
+def _with_json_log_file(arguments: list[str]) -> list[str]:
+    """The arguments with dbt's log file written as JSON (read for the progress lines), unless
+    they set the log format or level themselves."""
+    if any(a.startswith("--log-format") or a.startswith("--log-level") for a in arguments):
+        return arguments
+    return [*arguments, "--log-format-file", "json", "--log-level-file", "info"]
+
+
 def run_dbt(arguments: list[str]) -> None:
     """Run dbt from the project root with the project's profiles.yml; stop on failure.
 
@@ -78,19 +92,95 @@ def run_dbt(arguments: list[str]) -> None:
     reads while dbt runs to print a progress line by node group (customer_segmentation.progress).
     """
     warehouse_path().parent.mkdir(parents=True, exist_ok=True)
-    environment = {**os.environ, "DBT_PROFILES_DIR": os.environ.get("DBT_PROFILES_DIR", ".")}
-    command = [_dbt_executable(), *arguments]
-    if not any(a.startswith("--log-format") or a.startswith("--log-level") for a in arguments):
-        command += ["--log-format-file", "json", "--log-level-file", "info"]
+    command = [_dbt_executable(), *_with_json_log_file(arguments)]
     _step(" ".join(command))
     started = time.perf_counter()
     log_file = _log_file(arguments)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with LogFollower(log_file, lambda line: _step(f"progress {line}")):
-        completed = subprocess.run(command, env=environment, check=False)
+        completed = subprocess.run(command, env=_dbt_environment(), check=False)
     if completed.returncode != 0:
         raise SystemExit(f"dbt {arguments[0]} failed (exit code {completed.returncode})")
     _step(f"dbt {arguments[0]} finished in {time.perf_counter() - started:.1f} s")
+
+
+def parse_arguments(build_arguments: list[str]) -> list[str]:
+    """The dbt build arguments `dbt parse` accepts too (paths, profile, target, ...): without
+    the options only a build has (selection, --full-refresh, ...) and their values, as dbt's own
+    command definitions list them."""
+    from dbt.cli.main import cli
+
+    def names(command: str) -> set[str]:
+        return {
+            name
+            for parameter in cli.commands[command].params
+            for name in (*parameter.opts, *parameter.secondary_opts)
+        }
+
+    build_only = names("build") - names("parse")
+    kept: list[str] = []
+    dropping = False
+    for argument in build_arguments:
+        if argument.startswith("-"):
+            dropping = argument.split("=", 1)[0] in build_only
+        if not dropping:
+            kept.append(argument)
+    return kept
+
+
+class InProcessDbt:
+    """dbt commands run in this process on a project parsed once (dbt's programmatic
+    invocation, dbtRunner with the parsed manifest). A `dbt build` in a process of its own
+    parses the whole project first, and from scratch whenever the vars differ from the last
+    parse, as they do from one backfill date to the next.
+
+    The parse reads the vars given to it; the commands may change only vars that are read when
+    the SQL is compiled and run (as_of_date), not those read at parse time (node configs: the
+    settings groups, raw_data_path, start_over, retrain)."""
+
+    def __init__(self, parse_variables: dict, arguments: list[str]):
+        from dbt.cli.main import dbtRunner
+
+        self._runner_class = dbtRunner
+        os.environ.update(_dbt_environment())
+        warehouse_path().parent.mkdir(parents=True, exist_ok=True)
+        parsed = self._invoke(dbtRunner(), "parse", parse_variables, parse_arguments(arguments))
+        self.manifest = parsed.result
+
+    def build(self, variables: dict, arguments: list[str]) -> None:
+        """dbt build with these vars on the parsed project; stops on failure."""
+        self._invoke(self._runner_class(manifest=self.manifest), "build", variables, arguments)
+
+    def _invoke(self, runner, command: str, variables: dict, arguments: list[str]):
+        args = [command, "--vars", json.dumps(variables), *arguments]
+        _step("dbt (in this process) " + " ".join(args))
+        started = time.perf_counter()
+        log_file = _log_file(args)
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with LogFollower(log_file, lambda line: _step(f"progress {line}")):
+                outcome = runner.invoke(_with_json_log_file(args))
+        finally:
+            _close_duckdb()
+        if not outcome.success:
+            raise SystemExit(f"dbt {command} failed: {outcome.exception or 'see above'}")
+        _step(f"dbt {command} finished in {time.perf_counter() - started:.1f} s")
+        return outcome
+
+
+def _close_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a command, so
+    that this process can open the warehouse itself (read-only, a configuration DuckDB refuses
+    beside an open read-write instance of the same file). dbt-duckdb has no public call that
+    closes it: it closes it the same way when its credentials change."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter
+        return
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
 
 
 def demo_shop() -> ModuleType:
@@ -183,11 +273,15 @@ def backfill_dates(start: date, end: date, every: str) -> list[date]:
 
 
 def backfill(dates: list[date], variables: dict, extra_arguments: list[str]) -> None:
-    """Build every date in turn, printing one progress line per date."""
+    """Build every date in turn, printing one progress line per date. The project is parsed
+    once, with the first date, for all of them (InProcessDbt): as_of_date is read only when the
+    SQL is compiled."""
     database = warehouse_path()
+    dbt = InProcessDbt({**variables, "as_of_date": dates[0].isoformat()}, extra_arguments)
     for index, as_of_date in enumerate(dates, start=1):
         started = time.perf_counter()
-        status = run_build({**variables, "as_of_date": as_of_date.isoformat()}, extra_arguments)
+        dbt.build({**variables, "as_of_date": as_of_date.isoformat()}, extra_arguments)
+        status = run_monitoring(database)
         summary = (
             f"model {status['model_id']} ({status['model_decision']}), "
             f"monitoring {status['status']} ({status['reason']})"

@@ -3,9 +3,11 @@
 dbt spends seconds parsing the project before every command. Tests that build many small shops
 (the property test of tests/end_to_end/test_build_invariants.py) send each command to one worker
 process that keeps the parsed manifest (dbtRunner(manifest=...)), so only the first command
-pays for the parse. Vars that node configs read at parse time (the segmentation settings) keep
-the values of the parse; vars read by the SQL (raw_data_path, as_of_date, customer_attributes)
-may change from one command to the next.
+pays for the parse. Vars that node configs read at parse time (the segmentation settings,
+start_over, retrain) keep the values of the parse; vars read by the SQL (raw_data_path,
+as_of_date, customer_attributes) may change from one command to the next. raw_data_path is also
+read at parse time by the Python models' config, as the fit's input_source: a test that reads
+input_source parses with each path (tests/end_to_end/test_pipeline_model_choice.py).
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers import REPO_ROOT
+import pytest
+from helpers import REPO_ROOT, DbtRun
 
 WAREHOUSE_FILE = "warehouse.duckdb"
 
 _WORKER = r"""
-import json, os, sys, time
+import contextlib, io, json, os, sys, time
 from dbt.cli.main import dbtRunner
 
 replies = os.fdopen(int(sys.argv[1]), "w")
@@ -36,10 +39,18 @@ for line in sys.stdin:
     messages = []
     runner = dbtRunner(manifest=manifest, callbacks=[lambda e: messages.append(e.info.msg)])
     started = time.perf_counter()
+    printed = io.StringIO()  # dbt's console lines and what the Python models print
     try:
-        outcome = runner.invoke(request["args"])
+        with contextlib.redirect_stdout(printed):
+            outcome = runner.invoke(request["args"])
     except BaseException as error:  # report it; the next request still runs
-        reply = {"success": False, "output": repr(error), "nodes": {}, "seconds": 0}
+        reply = {
+            "success": False,
+            "output": repr(error),
+            "printed": printed.getvalue(),
+            "nodes": {},
+            "seconds": 0,
+        }
         print(json.dumps(reply), file=replies, flush=True)
         continue
     if request["args"][0] == "parse" and outcome.success:
@@ -68,6 +79,7 @@ for line in sys.stdin:
         "success": outcome.success,
         "seconds": round(time.perf_counter() - started, 2),
         "output": "\n".join(str(m) for m in messages) + "\n" + str(outcome.exception or ""),
+        "printed": printed.getvalue(),
         "nodes": nodes,
     }
     print(json.dumps(reply), file=replies, flush=True)
@@ -76,11 +88,14 @@ for line in sys.stdin:
 
 @dataclass(frozen=True)
 class DbtResult:
-    """One dbt command's outcome: success, log text and each node's status."""
+    """One dbt command's outcome: success, log text, each node's status, and what the command
+    printed (dbt's console lines and the Python models' own lines, such as the segment model's
+    decision, which are no dbt events)."""
 
     success: bool
     seconds: float
     output: str
+    printed: str
     nodes: dict[str, dict]
 
     def problems(self) -> dict[str, str]:
@@ -147,6 +162,17 @@ class DbtWorker:
         if not line:
             raise RuntimeError(f"the dbt worker stopped (exit code {self.process.poll()})")
         return DbtResult(**json.loads(line))
+
+    def dbt_run(
+        self, args: list[str], variables: dict, database: Path, check: bool = True
+    ) -> DbtRun:
+        """run(), as the helpers.DbtRun a dbt subprocess gives (run_dbt): its output is the log
+        and what the command printed; a failed command fails the test unless check is False."""
+        result = self.run(args, variables, database)
+        run = DbtRun(database, 0 if result.success else 1, result.output + result.printed)
+        if check and not result.success:
+            pytest.fail(f"dbt {args[0]} failed:\n{run.output[-5000:]}")
+        return run
 
     def close(self) -> None:
         if self.process.stdin is not None:

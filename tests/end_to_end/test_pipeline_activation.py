@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from dbt_worker import WAREHOUSE_FILE, DbtWorker
 from helpers import REPO_ROOT, copy_warehouse, run_dbt
 from test_assign import SCORE_COLUMNS as ASSIGN_SCORE_COLUMNS
 from test_assign import SEGMENT_COLUMNS as ASSIGN_SEGMENT_COLUMNS
@@ -63,6 +64,18 @@ def assert_nothing_bought_is_recommended(run) -> None:
 
 
 # --- the demo shop -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_dbt(demo_data, tmp_path_factory):
+    """One dbt process that parses the project once (tests/end_to_end/dbt_worker.py) for the
+    commands on the demo shop and its copies: a test, a run and a build of the churn labels, 1
+    parse instead of 3. The vars these commands change (raw_data_path, as_of_date, export_path)
+    are read by the SQL and the hooks when they run; raw_data_path is read at parse time only by
+    the Python models' input_source, and none of these commands runs a Python model."""
+    dbt = DbtWorker(tmp_path_factory.mktemp("activation_dbt"), {"raw_data_path": str(demo_data)})
+    yield dbt
+    dbt.close()
 
 
 def test_every_eligible_customer_is_scored_and_banded(demo_build):
@@ -220,7 +233,9 @@ def test_audiences_follow_the_playbook(demo_build):
 AUDIENCE_FAIRNESS_TEST = "sensitive_attribute_mix_disparity_campaign_audiences"
 
 
-def test_an_audience_of_one_gender_gets_a_fairness_warning(demo_build, demo_data, tmp_path):
+def test_an_audience_of_one_gender_gets_a_fairness_warning(
+    demo_build, demo_data, demo_dbt, tmp_path
+):
     assert AUDIENCE_FAIRNESS_TEST in demo_build.output  # runs on every build
     database = copy_warehouse(demo_build, tmp_path)
     with duckdb.connect(str(database)) as connection:
@@ -245,22 +260,19 @@ def test_an_audience_of_one_gender_gets_a_fairness_warning(demo_build, demo_data
             """,
             [campaign],
         )
-    run = run_dbt(
-        tmp_path,
+    run = demo_dbt.dbt_run(
+        ["test", "--select", "test_name:sensitive_attribute_mix_disparity,campaign_audiences"],
         {"raw_data_path": str(demo_data)},
-        "test",
-        extra_arguments=(
-            "--select",
-            "test_name:sensitive_attribute_mix_disparity,campaign_audiences",
-        ),
-        database=database,
+        database,
     )
     # Severity warn: dbt test exits 0 and reports the warning.
     assert "Warning in test " + AUDIENCE_FAIRNESS_TEST in run.output
     assert "WARN=1" in run.output
 
 
-def test_features_at_the_training_cutoff_ignore_later_orders(demo_build, demo_data, tmp_path):
+def test_features_at_the_training_cutoff_ignore_later_orders(
+    demo_build, demo_data, demo_dbt, tmp_path
+):
     """No leakage: removing every order, event and review on or after the training cutoff leaves
     the features at the training cutoff exactly as they were; only the labels change."""
     as_of = as_of_date(demo_build)
@@ -276,17 +288,12 @@ def test_features_at_the_training_cutoff_ignore_later_orders(demo_build, demo_da
                 f"copy (select * from read_parquet('{source}') {keep}) "
                 f"to '{raw / source.name}' (format parquet)"
             )
-    truncated = run_dbt(
-        tmp_path,
-        {"raw_data_path": str(raw), "as_of_date": str(as_of.date())},
+    truncated = demo_dbt.dbt_run(
         # cautious: only the tests of selected models (the staging reconciliation tests also
         # read the unselected *_rejected models).
-        extra_arguments=(
-            "--select",
-            "+int_customers_churn_labelled",
-            "--indirect-selection",
-            "cautious",
-        ),
+        ["build", "--select", "+int_customers_churn_labelled", "--indirect-selection", "cautious"],
+        {"raw_data_path": str(raw), "as_of_date": str(as_of.date()), "export_path": None},
+        tmp_path / WAREHOUSE_FILE,
     )
     query = (
         "select * exclude (is_churned, next_period_purchases, next_period_net_spend) "
@@ -348,15 +355,13 @@ def test_the_calibration_curves_compare_predicted_and_observed_churn(demo_build)
 # --- exports and the semantic layer --------------------------------------------------------
 
 
-def test_marts_are_exported_as_parquet_after_a_run(demo_build, demo_data, tmp_path):
+def test_marts_are_exported_as_parquet_after_a_run(demo_build, demo_data, demo_dbt, tmp_path):
     database = copy_warehouse(demo_build, tmp_path)
     exports = tmp_path / "exports" / "bi"  # two levels that do not exist yet
-    run = run_dbt(
-        tmp_path,
+    run = demo_dbt.dbt_run(
+        ["run", "--select", "metricflow_time_spine"],
         {"raw_data_path": str(demo_data), "export_path": str(exports)},
-        command="run",
-        extra_arguments=("--select", "metricflow_time_spine"),
-        database=database,
+        database,
     )
     assert "export_marts: wrote" in run.output
     marts = run.query(

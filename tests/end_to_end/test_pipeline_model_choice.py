@@ -3,10 +3,13 @@ before the run date, same settings), and a warehouse never mixes two shops' hist
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from helpers import DbtRun, copy_warehouse, run_dbt
+from dbt_worker import WAREHOUSE_FILE, DbtWorker
+from helpers import DbtRun, copy_warehouse
 
 from demo.shop import generate_shop
 
@@ -17,7 +20,8 @@ pytestmark = pytest.mark.dbt
 # build (conftest). The model choice is made in segment_model_fit; the churn and purchase scores,
 # activation, review-topic, fairness and profile marts (32 of 81 models, among them the
 # customer_scores_fit Python model) take no part in it.
-MODEL_CHOICE_NODES = (
+MODEL_CHOICE_BUILD = [
+    "build",
     "--select",
     "+int_as_of_date",
     "+segment_model_decisions",
@@ -28,7 +32,7 @@ MODEL_CHOICE_NODES = (
     "--exclude",
     "resource_type:test",
     "resource_type:unit_test",
-)
+]
 CUSTOMERS = 1200
 
 
@@ -41,15 +45,47 @@ def shops(tmp_path_factory):
     return root / "first", root / "second"
 
 
+class Builds:
+    """The builds of this file, each in a dbt process that parses the project once
+    (tests/end_to_end/dbt_worker.py) for the vars read at parse time: raw_data_path (the fit's
+    input_source) and start_over (the full_refresh of the history tables). Three parses serve
+    the six builds; as_of_date is read when the SQL is compiled, so it may change."""
+
+    def __init__(self, work_dir: Path):
+        self.work_dir = work_dir
+        self.workers: dict[str, DbtWorker] = {}
+
+    def build(self, variables: dict, database: Path, check: bool = True) -> DbtRun:
+        parse_vars = {
+            "raw_data_path": variables["raw_data_path"],
+            "start_over": variables.get("start_over", False),
+            "export_path": None,
+        }
+        key = json.dumps(parse_vars, sort_keys=True)
+        if key not in self.workers:
+            self.workers[key] = DbtWorker(self.work_dir / f"worker_{len(self.workers)}", parse_vars)
+        return self.workers[key].dbt_run(
+            MODEL_CHOICE_BUILD, {**variables, "export_path": None}, database, check=check
+        )
+
+    def close(self) -> None:
+        for worker in self.workers.values():
+            worker.close()
+
+
 @pytest.fixture(scope="module")
-def first_shop_built(shops, tmp_path_factory):
+def builds(tmp_path_factory):
+    made = Builds(tmp_path_factory.mktemp("model_choice_workers"))
+    yield made
+    made.close()
+
+
+@pytest.fixture(scope="module")
+def first_shop_built(shops, builds, tmp_path_factory):
     """The first shop built once at its default date: both tests start from a copy of it."""
     shop, _ = shops
-    return run_dbt(
-        tmp_path_factory.mktemp("first_shop_built"),
-        {"raw_data_path": str(shop)},
-        extra_arguments=MODEL_CHOICE_NODES,
-    )
+    database = tmp_path_factory.mktemp("first_shop_built") / WAREHOUSE_FILE
+    return builds.build({"raw_data_path": str(shop)}, database)
 
 
 def _copy(run, tmp_path):
@@ -61,27 +97,19 @@ def _decisions(run):
     return run.query("select * from ml.segment_model_decisions order by as_of_date")
 
 
-def test_a_model_fitted_later_never_scores_an_earlier_date(shops, first_shop_built, tmp_path):
+def test_a_model_fitted_later_never_scores_an_earlier_date(
+    shops, builds, first_shop_built, tmp_path
+):
     shop, _ = shops
     latest = _copy(first_shop_built, tmp_path)
     latest_date = latest.query("select as_of_date from intermediate.int_as_of_date")[
         "as_of_date"
     ].iloc[0]
     earlier = (latest_date - timedelta(days=90)).date()
-    back = run_dbt(
-        tmp_path,
-        {"raw_data_path": str(shop), "as_of_date": str(earlier)},
-        extra_arguments=MODEL_CHOICE_NODES,
-        database=latest.database,
-    )
+    back = builds.build({"raw_data_path": str(shop), "as_of_date": str(earlier)}, latest.database)
     assert f"no stored model is valid for {earlier}: 1 fitted after {earlier}" in back.output
     assert f"segment monitoring for {earlier}: ok" in back.output
-    again = run_dbt(
-        tmp_path,
-        {"raw_data_path": str(shop)},
-        extra_arguments=MODEL_CHOICE_NODES,
-        database=latest.database,
-    )
+    again = builds.build({"raw_data_path": str(shop)}, latest.database)
     assert "current model kept" in again.output
 
     decisions = _decisions(again)
@@ -101,31 +129,20 @@ def test_a_model_fitted_later_never_scores_an_earlier_date(shops, first_shop_bui
 
 
 def test_a_second_shop_in_the_same_warehouse_stops_and_can_start_over(
-    shops, first_shop_built, tmp_path
+    shops, builds, first_shop_built, tmp_path
 ):
     first, second = shops
     built = _copy(first_shop_built, tmp_path)
     history_before = built.query("select * from marts.customer_segment_history")
 
-    stopped = run_dbt(
-        tmp_path,
-        {"raw_data_path": str(second)},
-        extra_arguments=MODEL_CHOICE_NODES,
-        database=built.database,
-        check=False,
-    )
+    stopped = builds.build({"raw_data_path": str(second)}, built.database, check=False)
     assert stopped.returncode != 0
     assert "holds the segment models and history of another shop" in stopped.output
     assert "DBT_DUCKDB_PATH" in stopped.output and "start_over: true" in stopped.output
     history_after = stopped.query("select * from marts.customer_segment_history")
     assert len(history_after) == len(history_before), "the stopped run wrote history"
 
-    restarted = run_dbt(
-        tmp_path,
-        {"raw_data_path": str(second), "start_over": True},
-        extra_arguments=MODEL_CHOICE_NODES,
-        database=built.database,
-    )
+    restarted = builds.build({"raw_data_path": str(second), "start_over": True}, built.database)
     assert "first model fitted: start_over is true" in restarted.output
     registry = restarted.query("select * from marts.segment_models")
     assert len(registry) == 1
@@ -139,11 +156,6 @@ def test_a_second_shop_in_the_same_warehouse_stops_and_can_start_over(
     assert len(restarted.query("select * from marts.segment_monitoring")) == 1
     assert len(_decisions(restarted)) == 1
     # The next run of the second shop keeps its model.
-    rerun = run_dbt(
-        tmp_path,
-        {"raw_data_path": str(second)},
-        extra_arguments=MODEL_CHOICE_NODES,
-        database=built.database,
-    )
+    rerun = builds.build({"raw_data_path": str(second)}, built.database)
     assert "current model kept" in rerun.output
     assert _decisions(rerun)["decision"].tolist() == ["keep"]
