@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import argparse
+import calendar
 import importlib
 import json
 import os
@@ -256,20 +257,24 @@ def run_build(variables: dict, extra_arguments: list[str] | None = None) -> dict
 
 
 def backfill_dates(start: date, end: date, every: str) -> list[date]:
-    """Dates from start to end inclusive, every month (same day) or every week."""
+    """Dates from start to end inclusive, every week, or every month on the start's day of the
+    month (a month without that day gets its last day: from 2026-01-31, 2026-02-28 then
+    2026-03-31)."""
     if end < start:
         raise SystemExit(f"backfill: --to {end} is before --from {start}")
+    if every == "week":
+        return [start + timedelta(days=7 * week) for week in range((end - start).days // 7 + 1)]
     dates = []
-    current = start
-    while current <= end:
+    year, month = start.year, start.month
+    while (current := _day_of_month(year, month, start.day)) <= end:
         dates.append(current)
-        if every == "week":
-            current = current + timedelta(days=7)
-        else:
-            month = current.month % 12 + 1
-            year = current.year + (current.month == 12)
-            current = current.replace(year=year, month=month)
+        year, month = year + month // 12, month % 12 + 1
     return dates
+
+
+def _day_of_month(year: int, month: int, day: int) -> date:
+    """That day of the month, or the month's last day when the month is shorter."""
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
 
 def backfill(dates: list[date], variables: dict, extra_arguments: list[str]) -> None:
@@ -281,6 +286,7 @@ def backfill(dates: list[date], variables: dict, extra_arguments: list[str]) -> 
     for index, as_of_date in enumerate(dates, start=1):
         started = time.perf_counter()
         dbt.build({**variables, "as_of_date": as_of_date.isoformat()}, extra_arguments)
+        _check_built_as_of(database, as_of_date)
         status = run_monitoring(database)
         summary = (
             f"model {status['model_id']} ({status['model_decision']}), "
@@ -294,6 +300,33 @@ def backfill(dates: list[date], variables: dict, extra_arguments: list[str]) -> 
             flush=True,
         )
     print_summary(database)
+
+
+def _check_built_as_of(database: Path, as_of_date: date) -> None:
+    """Stop when the build did not run as of the date asked for (intermediate.int_as_of_date,
+    when the selection built it): the dates share one parse, which would be wrong as soon as
+    something read as_of_date at parse time."""
+    import duckdb
+
+    if not database.exists():
+        return
+    with duckdb.connect(str(database), read_only=True) as connection:
+        built = connection.sql(
+            "select table_name from information_schema.tables "
+            "where table_schema = 'intermediate' and table_name = 'int_as_of_date'"
+        ).fetchall()
+        if not built:
+            return
+        built_dates = connection.sql(
+            "select distinct as_of_date from intermediate.int_as_of_date"
+        ).fetchall()
+    if [row[0] for row in built_dates] != [as_of_date]:
+        raise SystemExit(
+            f"backfill: the build for {as_of_date} ran as of "
+            f"{', '.join(str(row[0]) for row in built_dates) or 'no date'}: the backfill parses "
+            "the project once for all its dates, so as_of_date must be read by the SQL only, "
+            "never at parse time (in a config)"
+        )
 
 
 def read_inputs(connection) -> pd.DataFrame | None:
