@@ -5,7 +5,9 @@ dbt spends seconds parsing the project before every command. Tests that build ma
 process that keeps the parsed manifest (dbtRunner(manifest=...)), so only the first command
 pays for the parse. Vars that node configs read at parse time (the segmentation settings) keep
 the values of the parse; vars read by the SQL (raw_data_path, as_of_date, customer_attributes)
-may change from one command to the next.
+may change from one command to the next. A later `parse` command parses again, with its vars, and
+its manifest serves the commands after it (tests/end_to_end/test_pipeline_models.py, one parse
+per algorithm in one process).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ for line in sys.stdin:
     os.environ.update(base_environment)
     os.environ.update(request.get("env", {}))
     messages = []
+    # A parse starts from nothing: given a manifest, dbtRunner would keep it and not parse.
+    if request["args"][0] == "parse":
+        manifest = None
     runner = dbtRunner(manifest=manifest, callbacks=[lambda e: messages.append(e.info.msg)])
     started = time.perf_counter()
     try:
