@@ -7,7 +7,9 @@ pays for the parse. Vars that node configs read at parse time (the segmentation 
 start_over, retrain) keep the values of the parse; vars read by the SQL (raw_data_path,
 as_of_date, customer_attributes) may change from one command to the next. raw_data_path is also
 read at parse time by the Python models' config, as the fit's input_source: a test that reads
-input_source parses with each path (tests/end_to_end/test_pipeline_model_choice.py).
+input_source parses with each path (tests/end_to_end/test_pipeline_model_choice.py). A later
+`parse` command parses again, with its vars, and its manifest serves the commands after it
+(tests/end_to_end/test_pipeline_models.py, one parse per algorithm in one process).
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ for line in sys.stdin:
     os.environ.update(base_environment)
     os.environ.update(request.get("env", {}))
     messages = []
+    # A parse starts from nothing: given a manifest, dbtRunner would keep it and not parse.
+    if request["args"][0] == "parse":
+        manifest = None
     runner = dbtRunner(manifest=manifest, callbacks=[lambda e: messages.append(e.info.msg)])
     started = time.perf_counter()
     printed = io.StringIO()  # dbt's console lines and what the Python models print
