@@ -95,18 +95,21 @@ LOWERED_MODELS = {
 EVICTED = "{{ evicted_table_cache() }}"
 
 
-def test_the_heavy_models_lower_the_limit_and_restore_it(worker, tmp_path):
+def _listed(worker, tmp_path, resource_type) -> list[dict]:
+    """Name and config of every node of the type, from `dbt ls`."""
     run = worker.run(
-        ["ls", "--resource-type", "model", "--output", "json", "--output-keys", "name", "config"],
+        ["ls", "--resource-type", resource_type, "--output", "json"]
+        + ["--output-keys", "name", "config"],
         {},
         tmp_path / WAREHOUSE_FILE,
     )
     assert run.success, run.output
+    return [json.loads(line) for line in run.output.splitlines() if line.startswith("{")]
+
+
+def test_the_heavy_models_lower_the_limit_and_restore_it(worker, tmp_path):
     hooks = {}
-    for line in run.output.splitlines():
-        if not line.startswith("{"):
-            continue
-        node = json.loads(line)
+    for node in _listed(worker, tmp_path, "model"):
         pre = [hook["sql"] for hook in node["config"]["pre-hook"] if "memory_limit" in hook["sql"]]
         post = [
             hook["sql"] for hook in node["config"]["post-hook"] if "memory_limit" in hook["sql"]
@@ -153,18 +156,11 @@ LOWERED_TESTS = {
 
 
 def test_the_heavy_data_tests_ask_for_a_lower_limit(worker, tmp_path):
-    run = worker.run(
-        ["ls", "--resource-type", "test", "--output", "json", "--output-keys", "name", "config"],
-        {},
-        tmp_path / WAREHOUSE_FILE,
-    )
-    assert run.success, run.output
-    limits = {}
-    for line in run.output.splitlines():
-        if line.startswith("{"):
-            node = json.loads(line)
-            if "memory_limit" in node["config"]["meta"]:
-                limits[node["name"]] = node["config"]["meta"]["memory_limit"]
+    limits = {
+        node["name"]: node["config"]["meta"]["memory_limit"]
+        for node in _listed(worker, tmp_path, "test")
+        if "memory_limit" in node["config"]["meta"]
+    }
     assert limits == LOWERED_TESTS
 
 
