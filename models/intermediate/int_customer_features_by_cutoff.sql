@@ -3,7 +3,14 @@
     of that behaviour, and null for
     everyone when the input they come from is absent or empty (the model then leaves them out).
     The shop's declared customer attributes (var customer_attributes) come last: 'unknown' for a
-    customer without a customer row (categorical and banded ones), null for a numeric one. -#}
+    customer without a customer row (categorical and banded ones), null for a numeric one.
+    Memory: at 10M orders (2.4M rows over the cutoffs) the joins of the five feature tables hold
+    about 1.3 GB; under a lower DuckDB memory limit they spill past 1500MB (docs/decisions.md,
+    "Per-model memory limits"). -#}
+{{ config(
+    pre_hook="{{ lowered_memory_limit('1500MB') }}",
+    post_hook="{{ restored_memory_limit() }}",
+) }}
 {%- set attributes = customer_attributes() -%}
 
 with

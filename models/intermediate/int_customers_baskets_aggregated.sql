@@ -3,9 +3,10 @@
     one staged line.
     Memory: at 10M orders the join of 25M order lines to the purchases and the grouping by
     customer and category hold about 1.9 GB; under a lower DuckDB memory limit they spill past
-    2GB, and the table blocks earlier models left cached are evicted first (docs/decisions.md, "Per-model memory limits"). -#}
+    1200MB, and the table blocks earlier models left cached are evicted first (docs/decisions.md,
+    "Per-model memory limits"). -#}
 {{ config(
-    pre_hook="{{ lowered_memory_limit('2GB') }}",
+    pre_hook="{{ lowered_memory_limit('1200MB') }}",
     post_hook="{{ restored_memory_limit() }}",
 ) }}
 with

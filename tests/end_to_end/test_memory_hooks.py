@@ -1,7 +1,8 @@
 """The memory-limit hooks (macros/memory): what they run for the profile's limit.
 
-Every model drops DuckDB's table cache before and after it runs (evicted_table_cache). The
-order-line staging, the categories, the baskets, customer_risk and the segmentation model's fit
+Every model drops DuckDB's table cache before and after it runs (evicted_table_cache), and so
+does every data test before its query (the project's duckdb__get_test_sql). The order-line
+staging, the categories, the baskets, customer_risk and the segmentation model's fit
 also lower DuckDB's memory_limit while they run and restore the profile's afterwards
 (docs/decisions.md, "Per-model memory limits"); a profile limit already lower, or one the
 macros cannot read, is left alone.
@@ -17,6 +18,8 @@ import json
 
 import pytest
 from dbt_worker import WAREHOUSE_FILE, DbtResult, DbtWorker
+
+from demo.shop import generate_shop
 
 pytestmark = pytest.mark.dbt
 
@@ -81,7 +84,8 @@ def test_a_limit_that_is_not_a_size_is_a_compile_error(worker, tmp_path):
 # fit is a Python model, whose hooks are set in its properties file.
 LOWERED_MODELS = {
     "int_customers_categories_aggregated": "2GB",
-    "int_customers_baskets_aggregated": "2GB",
+    "int_customers_baskets_aggregated": "1200MB",
+    "int_customer_features_by_cutoff": "1500MB",
     "customer_risk": "1500MB",
     "segment_model_fit": "1GB",
     "stg_shop__order_items_checked": "1500MB",
@@ -91,18 +95,21 @@ LOWERED_MODELS = {
 EVICTED = "{{ evicted_table_cache() }}"
 
 
-def test_the_heavy_models_lower_the_limit_and_restore_it(worker, tmp_path):
+def _listed(worker, tmp_path, resource_type) -> list[dict]:
+    """Name and config of every node of the type, from `dbt ls`."""
     run = worker.run(
-        ["ls", "--resource-type", "model", "--output", "json", "--output-keys", "name", "config"],
+        ["ls", "--resource-type", resource_type, "--output", "json"]
+        + ["--output-keys", "name", "config"],
         {},
         tmp_path / WAREHOUSE_FILE,
     )
     assert run.success, run.output
+    return [json.loads(line) for line in run.output.splitlines() if line.startswith("{")]
+
+
+def test_the_heavy_models_lower_the_limit_and_restore_it(worker, tmp_path):
     hooks = {}
-    for line in run.output.splitlines():
-        if not line.startswith("{"):
-            continue
-        node = json.loads(line)
+    for node in _listed(worker, tmp_path, "model"):
         pre = [hook["sql"] for hook in node["config"]["pre-hook"] if "memory_limit" in hook["sql"]]
         post = [
             hook["sql"] for hook in node["config"]["post-hook"] if "memory_limit" in hook["sql"]
@@ -138,3 +145,62 @@ def test_the_cache_is_kept_when_dbt_runs_more_than_one_thread(worker, tmp_path):
     )
     assert run.success, run.output
     assert "select '' as evicted" in run.output.split("Compiled inline node is:")[-1]
+
+
+# The data tests that run under a lower limit (config meta memory_limit), and the limit each asks
+# for; duckdb__get_test_sql sets it.
+LOWERED_TESTS = {
+    "unique_combination_stg_shop__order_items_checked_raw_fingerprint__raw_occurrence": "1500MB",
+    "unique_stg_shop__events_checked_source_row_key": "1500MB",
+}
+
+
+def test_the_heavy_data_tests_ask_for_a_lower_limit(worker, tmp_path):
+    limits = {
+        node["name"]: node["config"]["meta"]["memory_limit"]
+        for node in _listed(worker, tmp_path, "test")
+        if "memory_limit" in node["config"]["meta"]
+    }
+    assert limits == LOWERED_TESTS
+
+
+def test_every_data_test_evicts_the_cache_and_sets_its_limit_before_its_query(worker, tmp_path):
+    # dbt runs no hooks for data tests: the project's get_test_sql evicts instead, just before
+    # the test's query, whose SQL stays dbt's, and sets the lower limit a test asks for. --debug
+    # logs every statement dbt sends.
+    shop = tmp_path / "shop"
+    generate_shop(shop, n_customers=100, seed=5, include_events=False)
+    run = worker.run(
+        [
+            "--debug",
+            "build",
+            "--select",
+            "+stg_shop__order_items_checked",
+            "--indirect-selection",
+            "cautious",
+        ],
+        {"raw_data_path": str(shop)},
+        tmp_path / WAREHOUSE_FILE,
+        env={"DUCKDB_MEMORY_LIMIT": "8GB"},
+    )
+    assert run.success, run.output
+    tests = {
+        unique_id: node["name"]
+        for unique_id, node in run.nodes.items()
+        if node["resource_type"] == "test"
+    }
+    # The order lines' unique test asks for a lower limit; the shop has no events.
+    assert set(LOWERED_TESTS) & set(tests.values()) == {
+        "unique_combination_stg_shop__order_items_checked_raw_fingerprint__raw_occurrence"
+    }, tests
+    eviction = "set memory_limit = '256MB'; set memory_limit = '8GB'"
+    for unique_id, name in tests.items():
+        executed = run.output.split(f"Began executing node {unique_id}\n")[1]
+        executed = executed.split(f"Finished running node {unique_id}\n")[0]
+        assert executed.count("dbt_internal_test") == 1, executed
+        settings = executed[: executed.index("dbt_internal_test")].count("memory_limit")
+        if name in LOWERED_TESTS:
+            lowered = f"{eviction}; set memory_limit = '{LOWERED_TESTS[name]}'"
+            assert executed.count(lowered) == 1 and settings == 3, executed
+        else:
+            assert executed.count(eviction) == 1 and settings == 2, executed
