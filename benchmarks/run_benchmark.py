@@ -270,11 +270,15 @@ def measure(
 
 
 def rel(path: Path) -> str:
-    """A path relative to the repo root, for the results (never an absolute machine path)."""
-    try:
-        return str(path.resolve().relative_to(REPO_ROOT))
-    except ValueError:
-        return path.name
+    """A path relative to the repo root, for the results (never an absolute machine path) and
+    for the commands, which run there. Symbolic links are kept: benchmarks/.data may link to a
+    folder outside the repo, and the path through the link is the one that leads there."""
+    for candidate in (path.absolute(), path.resolve()):
+        try:
+            return str(candidate.relative_to(REPO_ROOT))
+        except ValueError:
+            continue
+    return path.name
 
 
 def median(values: list[float]) -> float | None:
