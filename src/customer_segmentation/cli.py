@@ -142,7 +142,6 @@ class InProcessDbt:
     def __init__(self, parse_variables: dict, arguments: list[str]):
         from dbt.cli.main import dbtRunner
 
-        self._runner_class = dbtRunner
         os.environ.update(_dbt_environment())
         warehouse_path().parent.mkdir(parents=True, exist_ok=True)
         parsed = self._invoke(dbtRunner(), "parse", parse_variables, parse_arguments(arguments))
@@ -150,7 +149,9 @@ class InProcessDbt:
 
     def build(self, variables: dict, arguments: list[str]) -> None:
         """dbt build with these vars on the parsed project; stops on failure."""
-        self._invoke(self._runner_class(manifest=self.manifest), "build", variables, arguments)
+        from dbt.cli.main import dbtRunner
+
+        self._invoke(dbtRunner(manifest=self.manifest), "build", variables, arguments)
 
     def _invoke(self, runner, command: str, variables: dict, arguments: list[str]):
         args = [command, "--vars", json.dumps(variables), *arguments]
@@ -162,18 +163,19 @@ class InProcessDbt:
             with LogFollower(log_file, lambda line: _step(f"progress {line}")):
                 outcome = runner.invoke(_with_json_log_file(args))
         finally:
-            _close_duckdb()
+            close_dbt_duckdb()
         if not outcome.success:
             raise SystemExit(f"dbt {command} failed: {outcome.exception or 'see above'}")
         _step(f"dbt {command} finished in {time.perf_counter() - started:.1f} s")
         return outcome
 
 
-def _close_duckdb() -> None:
+def close_dbt_duckdb() -> None:
     """Close the DuckDB database dbt-duckdb keeps open in this process after a command, so
-    that this process can open the warehouse itself (read-only, a configuration DuckDB refuses
-    beside an open read-write instance of the same file). dbt-duckdb has no public call that
-    closes it: it closes it the same way when its credentials change."""
+    that this process (or another: the test suite's dbt worker, tests/end_to_end/dbt_worker.py)
+    can open the warehouse itself (read-only, a configuration DuckDB refuses beside an open
+    read-write instance of the same file). dbt-duckdb has no public call that closes it: it
+    closes it the same way when its credentials change."""
     try:
         from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     except ImportError:  # another adapter

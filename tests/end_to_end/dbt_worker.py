@@ -29,6 +29,7 @@ WAREHOUSE_FILE = "warehouse.duckdb"
 _WORKER = r"""
 import contextlib, io, json, os, sys, time
 from dbt.cli.main import dbtRunner
+from customer_segmentation.cli import close_dbt_duckdb
 
 replies = os.fdopen(int(sys.argv[1]), "w")
 base_environment = dict(os.environ)
@@ -60,13 +61,8 @@ for line in sys.stdin:
         continue
     if request["args"][0] == "parse" and outcome.success:
         manifest = outcome.result
-    # dbt-duckdb keeps its DuckDB instance open in a class attribute after the command: close it,
-    # so that the caller can open the warehouse file between commands.
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    with DuckDBConnectionManager._LOCK:
-        if DuckDBConnectionManager._ENV is not None:
-            DuckDBConnectionManager._ENV.close()
-            DuckDBConnectionManager._ENV = None
+    # so that the caller can open the warehouse file between commands
+    close_dbt_duckdb()
     nodes = {}
     for result in getattr(outcome.result, "results", None) or []:
         node = result.node
