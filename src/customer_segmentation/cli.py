@@ -217,6 +217,12 @@ def ensure_demo_data(directory: Path, customers: int, seed: int) -> None:
     _step(f"demo data written in {time.perf_counter() - started:.1f} s: {summary}")
 
 
+def _has_tables(connection, *tables: tuple[str, str]) -> bool:
+    """Whether the warehouse holds every one of these (schema, table)."""
+    found = connection.sql("select table_schema, table_name from information_schema.tables")
+    return set(tables) <= set(found.fetchall())
+
+
 def run_monitoring(database: Path) -> dict | None:
     """This run's row of marts.segment_monitoring (the date of intermediate.int_as_of_date):
     as_of_date, status, reason, model_id, model_decision; None when the run built none."""
@@ -225,13 +231,9 @@ def run_monitoring(database: Path) -> dict | None:
     if not database.exists():
         return None
     with duckdb.connect(str(database), read_only=True) as connection:
-        tables = {
-            (schema, name)
-            for schema, name in connection.sql(
-                "select table_schema, table_name from information_schema.tables"
-            ).fetchall()
-        }
-        if not {("marts", "segment_monitoring"), ("intermediate", "int_as_of_date")} <= tables:
+        if not _has_tables(
+            connection, ("marts", "segment_monitoring"), ("intermediate", "int_as_of_date")
+        ):
             return None
         rows = connection.sql(
             "select monitoring.as_of_date, monitoring.status, monitoring.reason, "
@@ -313,11 +315,7 @@ def _check_built_as_of(database: Path, as_of_date: date) -> None:
     if not database.exists():
         return
     with duckdb.connect(str(database), read_only=True) as connection:
-        built = connection.sql(
-            "select table_name from information_schema.tables "
-            "where table_schema = 'intermediate' and table_name = 'int_as_of_date'"
-        ).fetchall()
-        if not built:
+        if not _has_tables(connection, ("intermediate", "int_as_of_date")):
             return
         built_dates = connection.sql(
             "select distinct as_of_date from intermediate.int_as_of_date"
@@ -335,11 +333,7 @@ def read_inputs(connection) -> pd.DataFrame | None:
     """What the last build's ingest step found, one row per input table (staging.shop_inputs):
     input, found (where, or why it counts as absent), columns without values. None for a
     warehouse built before the ingest step wrote it."""
-    found = connection.sql(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'staging' and table_name = 'shop_inputs'"
-    ).fetchall()
-    if not found[0][0]:
+    if not _has_tables(connection, ("staging", "shop_inputs")):
         return None
     return connection.sql(
         """
