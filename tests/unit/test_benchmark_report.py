@@ -60,6 +60,19 @@ def test_reference_is_skipped_only_at_100m_unless_asked(benchmark):
     assert benchmark.skip_reason("polars", ten, default) is None
 
 
+def test_segmentation_only_is_skipped_only_at_100m_unless_asked(benchmark):
+    default = benchmark.parse_arguments(["--sizes", "10m", "--include-100m"])
+    forced = benchmark.parse_arguments(["--include-100m", "--segmentation-at-100m"])
+    hundred, ten = benchmark.SIZES["100m"], benchmark.SIZES["10m"]
+
+    assert (
+        benchmark.skip_reason("segmentation", hundred, default)
+        == benchmark.SEGMENTATION_100M_SKIPPED
+    )
+    assert benchmark.skip_reason("segmentation", ten, default) is None
+    assert benchmark.skip_reason("segmentation", hundred, forced) is None
+
+
 def test_medians_ignore_failed_and_skipped_runs(benchmark):
     runs = [
         {
