@@ -45,6 +45,8 @@ DEMO_MARKER = "_labels/demo_parameters.json"
 DEFAULT_REPORT = "reports/segment_report.html"
 # selectors.yml: staging, features, fit, scoring and the segment marts, with their tests.
 SEGMENTATION_ONLY_SELECTOR = "segmentation_only"
+# The one-row model holding a build's as_of_date (the backfill checks it after each date).
+AS_OF_DATE_MODEL = "model.customer_segmentation.int_as_of_date"
 
 
 def warehouse_path() -> Path:
@@ -147,11 +149,17 @@ class InProcessDbt:
         parsed = self._invoke(dbtRunner(), "parse", parse_variables, parse_arguments(arguments))
         self.manifest = parsed.result
 
-    def build(self, variables: dict, arguments: list[str]) -> None:
-        """dbt build with these vars on the parsed project; stops on failure."""
+    def build(self, variables: dict, arguments: list[str]) -> set[str]:
+        """dbt build with these vars on the parsed project; stops on failure. Returns the
+        unique ids of the models the build ran (a selection may leave any of them out)."""
         from dbt.cli.main import dbtRunner
 
-        self._invoke(dbtRunner(manifest=self.manifest), "build", variables, arguments)
+        outcome = self._invoke(dbtRunner(manifest=self.manifest), "build", variables, arguments)
+        return {
+            result.node.unique_id
+            for result in outcome.result.results
+            if result.node.resource_type == "model" and result.status == "success"
+        }
 
     def _invoke(self, runner, command: str, variables: dict, arguments: list[str]):
         args = [command, "--vars", json.dumps(variables), *arguments]
@@ -223,25 +231,33 @@ def _has_tables(connection, *tables: tuple[str, str]) -> bool:
     return set(tables) <= set(found.fetchall())
 
 
-def run_monitoring(database: Path) -> dict | None:
-    """This run's row of marts.segment_monitoring (the date of intermediate.int_as_of_date):
-    as_of_date, status, reason, model_id, model_decision; None when the run built none."""
+def run_monitoring(database: Path, as_of_date: date | None = None) -> dict | None:
+    """The row of marts.segment_monitoring for as_of_date, by default the last build's date
+    (intermediate.int_as_of_date): as_of_date, status, reason, model_id, model_decision; None
+    when there is none for that date."""
     import duckdb
 
     if not database.exists():
         return None
     with duckdb.connect(str(database), read_only=True) as connection:
-        if not _has_tables(
-            connection, ("marts", "segment_monitoring"), ("intermediate", "int_as_of_date")
-        ):
+        if not _has_tables(connection, ("marts", "segment_monitoring")):
             return None
-        rows = connection.sql(
+        columns = (
             "select monitoring.as_of_date, monitoring.status, monitoring.reason, "
             "monitoring.model_id, monitoring.model_decision "
             "from marts.segment_monitoring as monitoring "
-            "inner join intermediate.int_as_of_date as run_date "
-            "on monitoring.as_of_date = run_date.as_of_date"
-        ).fetchall()
+        )
+        if as_of_date is not None:
+            rows = connection.execute(
+                columns + "where monitoring.as_of_date = ?", [as_of_date]
+            ).fetchall()
+        elif _has_tables(connection, ("intermediate", "int_as_of_date")):
+            rows = connection.sql(
+                columns + "inner join intermediate.int_as_of_date as run_date "
+                "on monitoring.as_of_date = run_date.as_of_date"
+            ).fetchall()
+        else:
+            return None
     if not rows:
         return None
     as_of_date, status, reason, model_id, decision = rows[0]
@@ -289,9 +305,10 @@ def backfill(dates: list[date], variables: dict, extra_arguments: list[str]) -> 
     dbt = InProcessDbt({**variables, "as_of_date": dates[0].isoformat()}, extra_arguments)
     for index, as_of_date in enumerate(dates, start=1):
         started = time.perf_counter()
-        dbt.build({**variables, "as_of_date": as_of_date.isoformat()}, extra_arguments)
-        _check_built_as_of(database, as_of_date)
-        status = run_monitoring(database)
+        built = dbt.build({**variables, "as_of_date": as_of_date.isoformat()}, extra_arguments)
+        if AS_OF_DATE_MODEL in built:
+            _check_built_as_of(database, as_of_date)
+        status = run_monitoring(database, as_of_date)
         summary = (
             f"model {status['model_id']} ({status['model_decision']}), "
             f"monitoring {status['status']} ({status['reason']})"
@@ -307,9 +324,10 @@ def backfill(dates: list[date], variables: dict, extra_arguments: list[str]) -> 
 
 
 def _check_built_as_of(database: Path, as_of_date: date) -> None:
-    """Stop when the build did not run as of the date asked for (intermediate.int_as_of_date,
-    when the selection built it): the dates share one parse, which would be wrong as soon as
-    something read as_of_date at parse time."""
+    """Stop when the build did not run as of the date asked for (intermediate.int_as_of_date;
+    call it only after a build that ran that model: a selection without it leaves an earlier
+    date's table): the dates share one parse, which would be wrong as soon as something read
+    as_of_date at parse time."""
     import duckdb
 
     if not database.exists():
