@@ -114,6 +114,7 @@ def test_a_model_fitted_later_never_scores_an_earlier_date(
 
     decisions = _decisions(again)
     assert decisions["decision"].tolist() == ["refit", "keep"]
+    assert decisions["input_source"].tolist() == [f"files in {shop}"] * 2
     registry = again.query("select * from marts.segment_models order by training_as_of_date")
     assert [d.date() for d in registry["training_as_of_date"]] == [earlier, latest_date.date()]
     # The run of the latest date is scored again with the model fitted on that date.
@@ -159,3 +160,6 @@ def test_a_second_shop_in_the_same_warehouse_stops_and_can_start_over(
     rerun = builds.build({"raw_data_path": str(second)}, built.database)
     assert "current model kept" in rerun.output
     assert _decisions(rerun)["decision"].tolist() == ["keep"]
+    # input_source is read at parse time: the run must have been parsed with the second shop's
+    # path (a worker keyed on start_over alone would have served it the first shop's parse).
+    assert _decisions(rerun)["input_source"].tolist() == [f"files in {second}"]
