@@ -35,6 +35,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -113,6 +114,10 @@ TARGET_SEGMENTATION_SPEEDUP_VS_PANDAS = 2.0
 TARGET_SEGMENTATION_SPEEDUP_VS_POLARS = 1.0
 TARGET_SEGMENTATION_MEMORY_VS_REFERENCES = 1.0
 TARGET_FULL_LESS_PARSE_OVER_FLOOR = 4.0
+# Issue 20: 100m completes under an 8 GB memory limit.
+TARGET_100M_RSS_GB = 8.0
+# profiles.yml: DUCKDB_MEMORY_LIMIT's default.
+PROFILE_MEMORY_LIMIT = "8GB"
 # What each run measures, in this order on the first run (see the rotation in main).
 KINDS = ("pipeline", "segmentation", "reference", "polars", "floor")
 # The reference pipelines: the same features, model and outputs, in pandas and in polars.
@@ -1179,8 +1184,22 @@ def summarise_next_day(pipelines: list[dict]) -> dict:
     return summary
 
 
-def evaluate_targets(summaries: dict[str, dict], scoring: list[dict]) -> list[dict]:
-    """Each target of the issue: value, threshold, met (None when the size was not run)."""
+def memory_size_bytes(text: str) -> float | None:
+    """A DuckDB memory size ('8GB', '6 GiB') in bytes, as macros/memory/memory_size_bytes.sql
+    reads it (KB..TB in powers of 1000, KiB..TiB of 1024); None when it is not one."""
+    units = {"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
+    units |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]+)\s*", text)
+    if match is None or match.group(2).upper() not in units:
+        return None
+    return float(match.group(1)) * units[match.group(2).upper()]
+
+
+def evaluate_targets(
+    summaries: dict[str, dict], scoring: list[dict], memory_limit: str | None = None
+) -> list[dict]:
+    """Each target of the issue: value, threshold, met (None when the size was not run).
+    memory_limit: the DuckDB limit the builds ran under (None: the profile's 8GB)."""
     targets = []
 
     def add(name: str, value: float | None, limit: float, higher_is_better: bool = False) -> None:
@@ -1260,13 +1279,24 @@ def evaluate_targets(summaries: dict[str, dict], scoring: list[dict]) -> list[di
         )
     hundred = summaries.get("100m")
     if hundred:
+        limit_bytes = memory_size_bytes(memory_limit or PROFILE_MEMORY_LIMIT)
         targets.append(
             {
-                "target": "100m completes with memory_limit 8GB",
+                "target": "100m completes with DuckDB memory_limit "
+                f"{memory_limit or PROFILE_MEMORY_LIMIT} (at most 8GB)",
                 "value": hundred["pipeline"]["wall_s"],
                 "limit": None,
-                "met": hundred["ok_runs"]["pipeline"] > 0,
+                "met": hundred["ok_runs"]["pipeline"] > 0
+                and limit_bytes is not None
+                and limit_bytes <= memory_size_bytes("8GB"),
             }
+        )
+        # The process tree (dbt, its Python models and DuckDB), not only DuckDB's buffer pool:
+        # what a machine or container with 8 GB must hold.
+        add(
+            "100m: pipeline peak RSS GB <= 8",
+            hundred["pipeline"]["peak_rss_gb"],
+            TARGET_100M_RSS_GB,
         )
     demo = summaries.get("demo")
     if demo and demo["pipeline"]["wall_s"] is not None:
@@ -1322,7 +1352,8 @@ def _header_lines(report: dict) -> list[str]:
             f"(100m: {options['runs_100m']}); "
         )
         + f"DuckDB threads {options['threads'] or '2 (profile default)'}, memory_limit "
-        f"{options['memory_limit'] or '8GB (profile default)'}; load average at start "
+        f"{options['memory_limit'] or PROFILE_MEMORY_LIMIT + ' (profile default)'}; "
+        "load average at start "
         f"{report['load_average']['start']}, at end {report['load_average']['end']}.",
     ]
 
@@ -1646,7 +1677,8 @@ def markdown(report: dict) -> str:
     for size, runs in report["runs"].items():
         for index, run in enumerate(runs):
             for kind in KINDS:
-                if kind in run and not run[kind]["ok"]:
+                # A kind skipped at this size did not fail: the size's notes say why.
+                if kind in run and not run[kind]["ok"] and not run[kind].get("skipped"):
                     last = (run[kind].get("error_tail") or "").splitlines()[-1:]
                     failures.append(f"- {size} run {index + 1} {kind}: {' '.join(last)}")
     if failures:
@@ -1724,7 +1756,9 @@ def write_partial(
         "sizes": {**report["sizes"], size.name: summarise_size(size, data, records)},
     }
     partial["partial_runs"] = len(records)
-    partial["targets"] = evaluate_targets(partial["sizes"], partial["scoring"])
+    partial["targets"] = evaluate_targets(
+        partial["sizes"], partial["scoring"], options.memory_limit
+    )
     partial["finished_at"] = (
         dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         + f", partial: {len(records)} run(s) of {size.name} done"
@@ -1984,7 +2018,7 @@ def main(argv: list[str] | None = None) -> int:
         ordered = sorted(report["sizes"], key=lambda n: SIZES[n].customers)
         report["sizes"] = {n: report["sizes"][n] for n in ordered}
         report["runs"] = {n: report["runs"][n] for n in ordered}
-    report["targets"] = evaluate_targets(report["sizes"], report["scoring"])
+    report["targets"] = evaluate_targets(report["sizes"], report["scoring"], options.memory_limit)
     report["finished_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     report["load_average"]["end"] = load_average()
     report["source_fingerprint"]["end"] = source_fingerprint(CODE_ROOT)

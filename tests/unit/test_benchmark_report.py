@@ -162,10 +162,39 @@ def test_report_states_the_100m_result_and_why_the_reference_is_missing(benchmar
 
     text = benchmark.markdown(report)
 
-    hundred = next(t for t in report["targets"] if t["target"].startswith("100m"))
+    hundred = next(t for t in report["targets"] if t["target"].startswith("100m completes"))
     assert hundred["met"] is True and hundred["value"] == 4000.0
+    assert "memory_limit 8GB" in hundred["target"]
+    hundred_rss = next(t for t in report["targets"] if t["target"].startswith("100m: pipeline"))
+    assert hundred_rss["met"] is False and hundred_rss["value"] == 11.0
+    assert "## Failed runs" not in text, "runs skipped at 100m did not fail"
     assert f"- 100m: reference not run: {benchmark.REFERENCE_100M_SKIPPED}." in text
     assert "| 100m (no events), 1 runs |" in text
     assert sizes["10m"]["ratios"]["polars_over_pipeline_time"] == pytest.approx(40 / 350)
     ten_memory = next(t for t in report["targets"] if "reference memory" in t["target"])
     assert ten_memory["met"] is False
+
+
+def test_the_100m_target_holds_only_under_a_duckdb_limit_of_at_most_8gb(benchmark):
+    skipped = {"ok": False, "skipped": benchmark.REFERENCE_100M_SKIPPED}
+    run = {
+        "pipeline": pipeline_run(2000.0, 7.5),
+        "reference": skipped,
+        "polars": skipped,
+        "floor": floor_run(100.0),
+    }
+    summary = {"100m": benchmark.summarise_size(benchmark.SIZES["100m"], {"row_counts": {}}, [run])}
+
+    def completes(limit):
+        targets = benchmark.evaluate_targets(summary, [], limit)
+        return next(t for t in targets if t["target"].startswith("100m completes"))
+
+    assert completes(None)["met"] is True
+    assert "memory_limit 8GB" in completes(None)["target"]
+    assert completes("6GB")["met"] is True
+    assert completes("7 GiB")["met"] is True
+    assert completes("7.5 GiB")["met"] is False, "8.05e9 bytes: above 8GB (8e9)"
+    assert completes("12GB")["met"] is False
+    assert completes("80%")["met"] is False, "a limit that is not a size is not known to hold"
+    assert benchmark.memory_size_bytes("1500MB") == 1.5e9
+    assert benchmark.memory_size_bytes("2GiB") == 2 * 2**30
