@@ -114,7 +114,7 @@ TARGET_SEGMENTATION_SPEEDUP_VS_PANDAS = 2.0
 TARGET_SEGMENTATION_SPEEDUP_VS_POLARS = 1.0
 TARGET_SEGMENTATION_MEMORY_VS_REFERENCES = 1.0
 TARGET_FULL_LESS_PARSE_OVER_FLOOR = 4.0
-# Issue 20: 100m completes under an 8 GB memory limit.
+# Issue 20: 100m completes under an 8 GB memory limit (DuckDB's memory_limit and the peak RSS).
 TARGET_100M_RSS_GB = 8.0
 # profiles.yml: DUCKDB_MEMORY_LIMIT's default.
 PROFILE_MEMORY_LIMIT = "8GB"
@@ -1279,16 +1279,16 @@ def evaluate_targets(
         )
     hundred = summaries.get("100m")
     if hundred:
-        limit_bytes = memory_size_bytes(memory_limit or PROFILE_MEMORY_LIMIT)
+        duckdb_limit = memory_limit or PROFILE_MEMORY_LIMIT
+        limit_bytes = memory_size_bytes(duckdb_limit)
         targets.append(
             {
-                "target": "100m completes with DuckDB memory_limit "
-                f"{memory_limit or PROFILE_MEMORY_LIMIT} (at most 8GB)",
+                "target": f"100m completes with DuckDB memory_limit {duckdb_limit} (at most 8GB)",
                 "value": hundred["pipeline"]["wall_s"],
                 "limit": None,
                 "met": hundred["ok_runs"]["pipeline"] > 0
                 and limit_bytes is not None
-                and limit_bytes <= memory_size_bytes("8GB"),
+                and limit_bytes <= TARGET_100M_RSS_GB * 1e9,
             }
         )
         # The process tree (dbt, its Python models and DuckDB), not only DuckDB's buffer pool:
